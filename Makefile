@@ -1,0 +1,86 @@
+# The command index of the HSG assistant. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := help
+
+# Rasa 3.6 needs Python 3.10: the first python3.10 that works (pyenv installs included).
+PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
+	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo $$p; break; }; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(PY) scripts/rasa_cli.py
+export PYTHONPATH := $(CURDIR)
+# Old dependencies of Rasa 3.6 print DeprecationWarnings by the hundred; real errors still show.
+export PYTHONWARNINGS := ignore::DeprecationWarning,ignore::PendingDeprecationWarning
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export RASA_TELEMETRY_ENABLED := false
+
+MODEL := models/hsg.tar.gz
+SPACY_MODEL := build/spacy/red_flags
+NLU_DATA := $(shell find data/nlu data/rules -name '*.yml' 2>/dev/null)
+COMPONENTS := $(wildcard components/*.py)
+
+export RASA_PORT ?= 5005
+export ACTIONS_PORT ?= 5055
+export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
+export TRACKER_SQLITE_PATH ?= var/tracker.db
+
+.PHONY: help install spacy train run actions shell test unit validate conversations eval lock clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt constraints.txt
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found (Rasa 3.6 needs it): install python3.10 or set PYTHON310=/path/to/python3.10"; exit 1; }
+	$(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip<24.1" 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	touch $@
+
+install: $(VENV)/.installed ## create .venv with the pinned dependencies
+
+$(SPACY_MODEL)/.built: $(VENV)/.installed data/safety/red_flags.yml components/red_flags.py components/text.py
+	$(PY) scripts/build_spacy.py data/safety/red_flags.yml $(SPACY_MODEL)
+	touch $@
+
+spacy: $(SPACY_MODEL)/.built ## build the project's spaCy pipeline (red-flag EntityRuler)
+
+$(MODEL): $(VENV)/.installed $(SPACY_MODEL)/.built $(NLU_DATA) config.yml domain.yml $(COMPONENTS)
+	$(RASA) train --data data/nlu data/rules --domain domain.yml --config config.yml \
+		--out models --fixed-model-name hsg
+	touch $@
+
+train: $(MODEL) ## train the model into models/ (only when data, config or code changed)
+
+run: $(MODEL) ## set up as needed, start the action server and Rasa (REST + socket.io)
+	scripts/run.sh
+
+actions: $(VENV)/.installed ## start only the action server
+	$(RASA) run actions --actions actions --port $(ACTIONS_PORT)
+
+shell: $(MODEL) ## chat in the terminal (starts the action server too)
+	scripts/run.sh shell
+
+validate: $(VENV)/.installed ## check domain, NLU data and rules (fails on warnings)
+	$(RASA) data validate --data data/nlu data/rules --domain domain.yml --config config.yml --fail-on-warning
+
+unit: $(MODEL) ## pytest: knowledge base, actions, language, safety net, servers
+	$(PY) -m pytest -q tests
+
+conversations: $(MODEL) ## conversation tests (tests/test_conversations.yml)
+	$(RASA) test core --model $(MODEL) --stories tests/test_conversations.yml \
+		--fail-on-prediction-errors --out results/conversations
+
+eval: $(MODEL) ## score the held-out NLU test set (tests/nlu/), fail below the thresholds
+	$(PY) scripts/evaluate.py --model $(MODEL) --out results
+
+test: validate $(MODEL) unit conversations eval ## set up as needed and run every test
+
+lock: ## re-pin constraints.txt from a fresh install of requirements.txt
+	rm -rf /tmp/hsg-lock && $(PYTHON310) -m venv /tmp/hsg-lock
+	/tmp/hsg-lock/bin/pip install --quiet --upgrade "pip<24.1" && /tmp/hsg-lock/bin/pip install --quiet -r requirements.txt
+	{ echo "# pip freeze of a working .venv (Python 3.10); regenerate with 'make lock'."; /tmp/hsg-lock/bin/pip freeze; } > constraints.txt
+
+clean: ## remove the venv, models, build and results
+	rm -rf $(VENV) models build results var .pytest_cache

@@ -1,0 +1,129 @@
+"""The custom actions: thin wrappers that read the tracker and call `actions.replies`."""
+import abc
+import logging
+from functools import lru_cache
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import settings
+from actions.kb import KnowledgeBase, load_kb, load_messages
+from actions.replies import clarify_choices, reply_language, topic_buttons
+
+logger = logging.getLogger(__name__)
+
+# The questions a greeting offers as buttons.
+STARTER_TOPICS = ("hsg_definition", "hsg_preparation", "hsg_pain")
+MESSAGE_KEYS = ("greet", "disclaimer", "ask_topic", "clarify", "something_else")
+
+
+@lru_cache(maxsize=None)
+def knowledge_base() -> KnowledgeBase:
+    """The knowledge base, loaded and validated once per process."""
+    return load_kb(settings.KB_DIR)
+
+
+@lru_cache(maxsize=None)
+def messages() -> Dict[Text, Dict[Text, Text]]:
+    """The actions' own texts, loaded and validated once per process."""
+    return load_messages(settings.MESSAGES_FILE, MESSAGE_KEYS)
+
+
+def language_of(tracker: Tracker) -> Text:
+    return reply_language(
+        (tracker.latest_message or {}).get("metadata"),
+        tracker.get_slot("language_preference"),
+        tracker.get_slot("language"),
+        settings.DEFAULT_LANGUAGE,
+    )
+
+
+class HotlineSafeAction(Action, abc.ABC):
+    """An action that, whatever goes wrong inside it, still answers with the hotline."""
+
+    def __init__(self) -> None:
+        # The action server creates its actions when it starts: loading here makes a broken
+        # knowledge-base file stop the server at start, naming the file, instead of failing
+        # a patient later.
+        self.kb = knowledge_base()
+        self.texts = messages()
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        try:
+            return self.respond(dispatcher, tracker, language_of(tracker))
+        except Exception:  # the patient must never be left without an answer
+            logger.exception("Action %s failed; answering with the hotline", self.name())
+            dispatcher.messages.clear()
+            dispatcher.utter_message(response="utter_handoff")
+            return []
+
+    @abc.abstractmethod
+    def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, language: Text
+    ) -> List[EventType]:
+        """Send the messages and return the events of the action."""
+
+    def disclaimer_once(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, language: Text
+    ) -> List[EventType]:
+        """The "information, not a diagnosis" line, the first time in a conversation."""
+        if tracker.get_slot("disclaimer_shown"):
+            return []
+        dispatcher.utter_message(text=self.texts["disclaimer"][language])
+        return [SlotSet("disclaimer_shown", True)]
+
+
+class ActionGreet(HotlineSafeAction):
+    """Greets, with the disclaimer the first time, and offers the most asked questions."""
+
+    def name(self) -> Text:
+        return "action_greet"
+
+    def respond(self, dispatcher, tracker, language):
+        dispatcher.utter_message(text=self.texts["greet"][language])
+        events = self.disclaimer_once(dispatcher, tracker, language)
+        dispatcher.utter_message(
+            text=self.texts["ask_topic"][language],
+            buttons=topic_buttons(self.kb, STARTER_TOPICS, language),
+        )
+        return events
+
+
+class ActionAnswerTopic(HotlineSafeAction):
+    """Answers the recognised knowledge-base topic in the patient's language."""
+
+    def name(self) -> Text:
+        return "action_answer_topic"
+
+    def respond(self, dispatcher, tracker, language):
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        topic = self.kb.get(intent)
+        events = self.disclaimer_once(dispatcher, tracker, language)
+        if topic is None or (settings.KB_REQUIRE_REVIEWED and not topic.reviewed):
+            logger.info("No %sanswer for '%s': hotline", "reviewed " if topic else "", intent)
+            dispatcher.utter_message(response="utter_handoff")
+            return events
+        dispatcher.utter_message(
+            text=topic.answer[language],
+            buttons=topic_buttons(self.kb, topic.related, language),
+        )
+        return events + [SlotSet("last_topic", intent)]
+
+
+class ActionClarify(HotlineSafeAction):
+    """Low confidence: "did you mean" the two likeliest topics, or something else (hotline)."""
+
+    def name(self) -> Text:
+        return "action_clarify"
+
+    def respond(self, dispatcher, tracker, language):
+        choices = clarify_choices(self.kb, tracker.latest_message.get("intent_ranking"))
+        buttons = topic_buttons(self.kb, choices, language)
+        buttons.append({"title": self.texts["something_else"][language], "payload": "/request_human"})
+        dispatcher.utter_message(text=self.texts["clarify"][language], buttons=buttons)
+        return []

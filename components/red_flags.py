@@ -1,0 +1,159 @@
+"""The urgent safety net: a current severe symptom gets the urgent reply whatever the classifier says.
+
+Two parts:
+- a spaCy EntityRuler built from data/safety/red_flags.yml (`build_pipeline`), loaded in Rasa by
+  `SpacyNLP`, which finds red-flag symptoms in English and Vietnamese, with or without diacritics;
+- `assess`, which decides from those matches and the wording around them whether the patient
+  reports the symptom now ("I've soaked 3 pads since my HSG", "em đang sốt 39 độ") or asks about
+  it in general ("is spotting normal after HSG?", "chụp HSG có bị sốt không?").
+
+`UrgentSymptomGuard` runs last in the NLU pipeline and turns the intent into
+`report_urgent_symptom` when `assess` says so, or when the classifier's own best guess was
+`report_urgent_symptom` but fell under the fallback threshold.
+"""
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Text, Tuple
+
+import yaml
+
+from components.text import fold
+
+logger = logging.getLogger(__name__)
+
+URGENT_INTENT = "report_urgent_symptom"
+TERM_LABEL = "RED_FLAG"
+REPORT_LABEL = "RED_FLAG_REPORT"
+
+# Wording that says the symptom is happening now, whatever else the message says.
+_NOW = re.compile(
+    r"\b(since|right now|now|currently|still|started|starting|this morning|this afternoon|"
+    r"this evening|tonight|today|yesterday|last night|for (the last |the past )?\d+|"
+    r"for (an|a few|several|two|three) (hours?|days?)|keeps?|kept|getting worse|worse and worse|"
+    r"won ?t stop|wont stop|not stopping|cant stop|can ?t stop|"
+    r"dang|van con|van|tu hom qua|tu sang|tu toi|tu chieu|tu dem|tu luc|tu khi|hien tai|hien gio|"
+    r"bay gio|gio dang|vua|hoai|nay gio|ca dem|mai khong|mai ko|cang luc cang|ngay cang|"
+    r"hom qua|sang nay|toi nay|chieu nay|dem qua)\b"
+)
+# A number with a unit: a temperature, pads in an hour, hours of bleeding.
+_MEASURE = re.compile(
+    r"\b(3[89]|4[0-2])([.,]\d)?\s*(do|oc|c|°c?|degrees?)\b|\b(3[89]|4[0-2])[.,]\d\b|"
+    r"\b10[0-4]([.,]\d)?\s*(f|°f|degrees?)\b|"
+    r"\b\d+\s*(pads?|bang|mieng|bvs)\b"
+)
+# Wording that makes it personal: urgent together with a red-flag term.
+_PERSONAL = re.compile(
+    r"\b(i have|i ve|ive|i am|i m|im|i got|i feel|i keep|my|she has|she s|she is|her|wife has|"
+    r"i m having|i am having|having|we have|"
+    r"em bi|chi bi|minh bi|toi bi|vo em|vo toi|vo minh|em thay|em dang|co ay bi|chi ay bi|"
+    r"bi .{0,30} qua|qua troi|qua luon|lam luon|qua a|qua ah)\b"
+)
+# Wording of a general, hypothetical or history question.
+_GENERAL = re.compile(
+    r"\b(what if|if i|if she|if you|if it|in case|can hsg|could hsg|does hsg|do hsg|will hsg|"
+    r"can the test|does the test|will the test|can it cause|could it cause|does it cause|"
+    r"will i|would i|might i|is it possible|possible to|risk of|risks|chance of|how common|"
+    r"how often|how likely|before|in the past|history|previously|last time|years ago|"
+    r"when should|when do i|when to|should i worry|what should i do if|what to do if|"
+    r"can i (still )?(have|do|get|take) (an |the |a )?(hsg|test|x ray)|is it safe|"
+    r"neu|lieu|co the bi|co bi|co gay|co lam|nguy co|de bi|thuong bi|truong hop|truoc day|tung bi|"
+    r"da tung|lan truoc|tien su|khi nao can|co duoc chup|chup duoc khong|chup dc khong|"
+    r"co chup duoc|lam duoc khong|co nguy hiem khong)\b"
+)
+
+
+@dataclass
+class Assessment:
+    """What the safety net found in one message."""
+
+    urgent: bool
+    flags: List[Text] = field(default_factory=list)
+    reason: Text = ""
+
+
+def assess(text: Text, matches: Sequence[Tuple[Text, Text]]) -> Assessment:
+    """Decide whether a message reports a current severe symptom.
+
+    Args:
+        text: the user's message.
+        matches: (label, flag id) of the red-flag spans the EntityRuler found in it.
+    """
+    flags = sorted({flag for _, flag in matches})
+    if not flags:
+        return Assessment(False)
+    folded = " ".join(re.findall(r"[\w°]+", fold(text)))
+    if _NOW.search(folded) or _MEASURE.search(folded):
+        return Assessment(True, flags, "happening now")
+    if _GENERAL.search(folded):
+        return Assessment(False, flags, "general question")
+    if any(label == REPORT_LABEL for label, _ in matches):
+        return Assessment(True, flags, "reported")
+    if _PERSONAL.search(folded):
+        return Assessment(True, flags, "personal")
+    return Assessment(False, flags, "no sign it is happening now")
+
+
+def load_red_flags(path: Path) -> Dict[Text, Dict[Text, Any]]:
+    """Read and check data/safety/red_flags.yml."""
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    if not isinstance(data, dict) or not data:
+        raise ValueError(f"{path}: expected a mapping of red-flag ids")
+    for flag, entry in data.items():
+        if not isinstance(entry, dict) or not set(entry) <= {"terms", "reports", "patterns"}:
+            raise ValueError(f"{path}: red flag '{flag}' needs terms/reports/patterns only")
+        for kind in ("terms", "reports"):
+            for lang, phrases in (entry.get(kind) or {}).items():
+                if lang not in ("en", "vi") or not all(isinstance(p, str) for p in phrases):
+                    raise ValueError(f"{path}: {flag}.{kind}.{lang} must be a list of phrases")
+    return data
+
+
+def _fold_token_pattern(pattern: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    folded = []
+    for token in pattern:
+        token = dict(token)
+        lower = token.get("LOWER")
+        if isinstance(lower, dict) and "IN" in lower:
+            values = list(lower["IN"])
+            token["LOWER"] = {"IN": sorted(set(values) | {fold(v) for v in values})}
+        elif isinstance(lower, str):
+            token["LOWER"] = fold(lower)
+        folded.append(token)
+    return folded
+
+
+def entity_ruler_patterns(red_flags: Dict[Text, Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """EntityRuler patterns for every phrase, in its written and unaccented forms."""
+    patterns = []
+    for flag, entry in red_flags.items():
+        for kind, label in (("terms", TERM_LABEL), ("reports", REPORT_LABEL)):
+            for phrases in (entry.get(kind) or {}).values():
+                for phrase in phrases:
+                    for form in sorted({phrase.lower(), fold(phrase)}):
+                        patterns.append({"label": label, "pattern": form, "id": flag})
+        for pattern in entry.get("patterns") or []:
+            patterns.append({"label": REPORT_LABEL, "pattern": _fold_token_pattern(pattern), "id": flag})
+    return patterns
+
+
+def build_pipeline(red_flags_path: Path) -> Any:
+    """A blank multilingual spaCy pipeline with the red-flag EntityRuler."""
+    import spacy
+
+    nlp = spacy.blank("xx")
+    ruler = nlp.add_pipe(
+        "entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True}
+    )
+    ruler.add_patterns(entity_ruler_patterns(load_red_flags(red_flags_path)))
+    return nlp
+
+
+def matches_in(doc: Any) -> List[Tuple[Text, Text]]:
+    """(label, flag id) of the red-flag entities in a spaCy doc."""
+    return [
+        (ent.label_, ent.ent_id_) for ent in doc.ents if ent.label_ in (TERM_LABEL, REPORT_LABEL)
+    ]
+

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Start the action server, wait until it is healthy, then Rasa: the HTTP server (REST and
+# socket.io channels) by default, or the terminal chat with `scripts/run.sh shell`.
+# Stopping Rasa (Ctrl-C) stops the action server too. Logs of the action server: var/actions.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-server}
+: "${RASA_PORT:=5005}" "${ACTIONS_PORT:=5055}"
+: "${ACTION_ENDPOINT_URL:=http://127.0.0.1:${ACTIONS_PORT}/webhook}" "${TRACKER_SQLITE_PATH:=var/tracker.db}"
+: "${PYTHONWARNINGS:=ignore::DeprecationWarning,ignore::PendingDeprecationWarning}"
+export ACTION_ENDPOINT_URL TRACKER_SQLITE_PATH PYTHONWARNINGS PYTHONPATH="$PWD"
+mkdir -p var
+
+.venv/bin/python scripts/rasa_cli.py run actions --actions actions --port "$ACTIONS_PORT" >var/actions.log 2>&1 &
+actions_pid=$!
+trap 'kill "$actions_pid" 2>/dev/null || true' EXIT INT TERM
+for _ in $(seq 120); do
+  if curl -fs "http://127.0.0.1:${ACTIONS_PORT}/health" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$actions_pid" 2>/dev/null; then
+    echo "The action server did not start:"; tail -n 20 var/actions.log; exit 1
+  fi
+  sleep 0.5
+done
+echo "Action server up on 127.0.0.1:${ACTIONS_PORT} (log: var/actions.log)"
+
+if [ "$mode" = shell ]; then
+  .venv/bin/python scripts/rasa_cli.py shell --model models/hsg.tar.gz --endpoints endpoints.yml
+  exit
+fi
+
+cat <<MSG
+Starting Rasa on http://127.0.0.1:${RASA_PORT} (the model takes about a minute to load).
+Talk to it when the log says "Rasa server is up and running":
+  curl -s localhost:${RASA_PORT}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+       -d '{"sender": "me", "message": "chup hsg co dau ko", "metadata": {"language": "vi"}}'
+  socket.io clients: http://127.0.0.1:${RASA_PORT}/socket.io (events user_uttered / bot_uttered)
+  or a terminal chat: make shell
+MSG
+.venv/bin/python scripts/rasa_cli.py run --model models/hsg.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
+  --port "$RASA_PORT" --interface 127.0.0.1 --cors "${RASA_CORS:-}" ${RASA_ENABLE_API:+--enable-api}

@@ -1,0 +1,130 @@
+"""The knowledge base: complete, bilingual, short, sourced, and only the hotline's numbers."""
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from actions.kb import HOTLINE, KnowledgeBaseError, load_kb, load_messages, phone_numbers
+from actions.actions import MESSAGE_KEYS
+from tests.conftest import KB_INTENTS, ROOT, SHARED
+
+KB_DIR = ROOT / "data" / "kb"
+
+
+def test_every_kb_intent_has_an_entry_and_nothing_else(kb, domain):
+    assert sorted(kb.topics) == sorted(KB_INTENTS)
+    assert set(KB_INTENTS) <= set(domain["intents"])
+
+
+@pytest.mark.parametrize("intent", KB_INTENTS)
+@pytest.mark.parametrize("language", ["en", "vi"])
+def test_answer_is_short_and_ends_with_a_way_forward(kb, intent, language):
+    answer = kb.topics[intent].answer[language]
+    assert len(answer.split()) <= 90, f"{intent}.{language} has {len(answer.split())} words"
+    assert HOTLINE in answer or "115" in answer, f"{intent}.{language} gives no way to reach us"
+
+
+@pytest.mark.parametrize("intent", KB_INTENTS)
+def test_vietnamese_answer_is_vietnamese_and_english_is_english(kb, intent):
+    from components.language import detect_language
+
+    topic = kb.topics[intent]
+    assert detect_language(topic.answer["vi"]) == "vi"
+    assert detect_language(topic.answer["en"]) == "en"
+    assert detect_language(topic.title["vi"]) == "vi"
+
+
+@pytest.mark.parametrize("intent", KB_INTENTS)
+def test_related_topics_exist_and_are_two_or_three(kb, intent):
+    related = kb.topics[intent].related
+    assert 2 <= len(related) <= 3
+    assert all(r in kb.topics and r != intent for r in related)
+
+
+def test_phone_numbers_are_the_hotline_or_115_everywhere(kb, domain):
+    texts = [t for topic in kb.topics.values() for t in topic.answer.values()]
+    texts += [v["text"] for variations in domain["responses"].values() for v in variations]
+    messages = load_messages(ROOT / "data" / "messages.yml", MESSAGE_KEYS)
+    texts += [t for m in messages.values() for t in m.values()]
+    numbers = {n for text in texts for n in phone_numbers(text)}
+    assert numbers == {HOTLINE, "115"}
+
+
+def test_hotline_wording_is_the_same_in_every_reply(kb, domain):
+    for topic in kb.topics.values():
+        for lang, press in (("en", "(press 0)"), ("vi", "(bấm phím 0)")):
+            if HOTLINE in topic.answer[lang]:
+                assert f"{HOTLINE} {press}" in topic.answer[lang], topic.intent
+
+
+def test_contrast_is_iodine_based_not_barium(kb):
+    for lang, iodine in (("en", "iodine"), ("vi", "i-ốt")):
+        answer = kb.topics["hsg_contrast_allergy"].answer[lang].lower()
+        assert iodine in answer
+        if "barium" in answer or "bari" in answer:
+            assert re.search(r"(not|không)[^.]{0,30}bari", answer), answer
+
+
+def test_the_bot_never_gives_prices(kb):
+    for topic in kb.topics.values():
+        for answer in topic.answer.values():
+            assert not re.search(r"\d[\d.,]*\s*(vnd|vnđ|đồng|dong|usd|\$|triệu|nghìn|k\b)", answer.lower())
+
+
+@pytest.mark.skipif(not (SHARED / "source" / "hsg-article.txt").exists(), reason="needs ../shared")
+def test_sources_quote_the_article_and_name_clinical_facts(kb):
+    article = (SHARED / "source" / "hsg-article.txt").read_text(encoding="utf-8")
+    facts = (SHARED / "reference" / "clinical-facts.md").read_text(encoding="utf-8")
+    headings = {line[3:].strip() for line in facts.splitlines() if line.startswith("## ")}
+    for topic in kb.topics.values():
+        for quote in topic.sources.get("article", ()):
+            assert quote in article, f"{topic.intent}: not in the article: {quote!r}"
+        for item in topic.sources.get("clinical_facts", ()):
+            assert item in headings, f"{topic.intent}: no such clinical-facts section: {item!r}"
+
+
+def _broken_kb(tmp_path: Path, name: str, change) -> Path:
+    target = tmp_path / "kb"
+    shutil.copytree(KB_DIR, target)
+    path = target / f"{name}.yml"
+    entry = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(entry)
+    path.write_text(yaml.safe_dump(entry, allow_unicode=True), encoding="utf-8")
+    return target
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda e: e["answer"].pop("vi"), "answer.vi"),
+        (lambda e: e["title"].update(en="A title far too long for a button"), "title.en"),
+        (lambda e: e.update(related=["hsg_unknown", "hsg_timing"]), "hsg_unknown"),
+        (lambda e: e["answer"].update(en="Call 0912 345 678 now."), "0912345678"),
+        (lambda e: e.update(intent="hsg_other"), "must match the file name"),
+        (lambda e: e.update(sources={"article": [], "clinical_facts": []}), "sources"),
+        (lambda e: e["review"].update(status="reviewed"), "reviewer"),
+        (lambda e: e["review"].update(status="approved?"), "review.status"),
+    ],
+)
+def test_a_broken_entry_fails_naming_the_file(tmp_path, change, message):
+    directory = _broken_kb(tmp_path, "hsg_pain", change)
+    with pytest.raises(KnowledgeBaseError) as error:
+        load_kb(directory)
+    assert "hsg_pain.yml" in str(error.value) and message in str(error.value)
+
+
+def test_unparsable_yaml_fails_naming_the_file(tmp_path):
+    target = tmp_path / "kb"
+    shutil.copytree(KB_DIR, target)
+    (target / "hsg_timing.yml").write_text("intent: [unclosed\n", encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match="hsg_timing.yml"):
+        load_kb(target)
+
+
+def test_messages_need_both_languages(tmp_path):
+    path = tmp_path / "messages.yml"
+    path.write_text("greet: {en: Hello}\n", encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match="greet.vi"):
+        load_messages(path, ("greet",))
