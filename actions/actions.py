@@ -72,9 +72,10 @@ class HotlineSafeAction(Action, abc.ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, language: Text
     ) -> List[EventType]:
         """The "information, not a diagnosis" line, the first time in a conversation."""
-        if tracker.get_slot("disclaimer_shown"):
-            return []
-        dispatcher.utter_message(text=self.texts["disclaimer"][language])
+        if not tracker.get_slot("disclaimer_shown"):
+            dispatcher.utter_message(text=self.texts["disclaimer"][language])
+        # Always set: every action returns an event, which is how ActionServerFallbackPolicy
+        # tells an action that ran from one whose events were lost.
         return [SlotSet("disclaimer_shown", True)]
 
 
@@ -126,4 +127,4 @@ class ActionClarify(HotlineSafeAction):
         buttons = topic_buttons(self.kb, choices, language)
         buttons.append({"title": self.texts["something_else"][language], "payload": "/request_human"})
         dispatcher.utter_message(text=self.texts["clarify"][language], buttons=buttons)
-        return []
+        return [SlotSet("suggested_topics", choices)]

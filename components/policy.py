@@ -2,8 +2,8 @@
 
 When the action server is down or an action errors, Rasa 3.6 logs "Encountered an exception
 while running action ..." and goes on without the action's events: the patient sees nothing.
-This policy notices that state (a custom action ran since the last user message and no bot
-message followed) and predicts `utter_handoff`, the hotline handoff that Rasa sends
+This policy notices that state (a custom action ran since the last user message and no event
+at all followed it: our actions always send a message and set a slot) and predicts `utter_handoff`, the hotline handoff that Rasa sends
 itself, in the patient's language, with the hotline. Then it predicts `action_listen`.
 """
 import logging
@@ -16,7 +16,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -73,18 +73,29 @@ class ActionServerFallbackPolicy(Policy):
     def _action_to_predict(self, tracker: DialogueStateTracker, domain: Domain) -> Optional[Text]:
         """The fallback response after a silent custom action, `action_listen` after that."""
         custom_actions = set(domain.user_actions)
+        # What happened since the user's last message: [action name, did any event follow it]
+        # (`rasa test` stories show an action's events as `slot_was_set`, as it predicts
+        # actions without running them.)
+        steps: List[List[Any]] = []
+        had_events = False
         for event in reversed(tracker.events):
-            if isinstance(event, (BotUttered, UserUttered)):
-                return None
+            if isinstance(event, UserUttered):
+                break
             if isinstance(event, ActionExecuted):
-                if event.action_name == self.fallback_response:
-                    return ACTION_LISTEN_NAME
-                if event.action_name in custom_actions:
-                    logger.warning(
-                        "Action '%s' sent no message (action server down or failing?): "
-                        "answering with '%s'", event.action_name, self.fallback_response,
-                    )
-                    return self.fallback_response
-                if event.action_name == ACTION_LISTEN_NAME:
-                    return None
+                steps.append([event.action_name, had_events])
+                had_events = False
+            else:
+                had_events = True
+        steps.reverse()  # oldest first
+        if not steps:
+            return None
+        silent = lambda step: step[0] in custom_actions and not step[1]  # noqa: E731
+        if silent(steps[-1]):
+            logger.warning(
+                "Action '%s' sent no message (action server down or failing?): answering "
+                "with '%s'", steps[-1][0], self.fallback_response,
+            )
+            return self.fallback_response
+        if len(steps) >= 2 and steps[-1][0] == self.fallback_response and silent(steps[-2]):
+            return ACTION_LISTEN_NAME
         return None

@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 URGENT_INTENT = "report_urgent_symptom"
 TERM_LABEL = "RED_FLAG"
-REPORT_LABEL = "RED_FLAG_REPORT"
+SEVERE_LABEL = "RED_FLAG_SEVERE"
 
 # Wording that says the symptom is happening now, whatever else the message says.
 _NOW = re.compile(
@@ -48,7 +48,7 @@ _PERSONAL = re.compile(
     r"\b(i have|i ve|ive|i am|i m|im|i got|i feel|i keep|my|she has|she s|she is|her|wife has|"
     r"i m having|i am having|having|we have|"
     r"em bi|chi bi|minh bi|toi bi|vo em|vo toi|vo minh|em thay|em dang|co ay bi|chi ay bi|"
-    r"bi .{0,30} qua|qua troi|qua luon|lam luon|qua a|qua ah)\b"
+    r"qua|lam|qua troi|luon)\b"  # "quá", "lắm", "quá trời", "luôn": "đau quá", "hôi lắm"
 )
 # Wording of a general, hypothetical or history question.
 _GENERAL = re.compile(
@@ -60,7 +60,11 @@ _GENERAL = re.compile(
     r"can i (still )?(have|do|get|take) (an |the |a )?(hsg|test|x ray)|is it safe|"
     r"neu|lieu|co the bi|co bi|co gay|co lam|nguy co|de bi|thuong bi|truong hop|truoc day|tung bi|"
     r"da tung|lan truoc|tien su|khi nao can|co duoc chup|chup duoc khong|chup dc khong|"
-    r"co chup duoc|lam duoc khong|co nguy hiem khong)\b"
+    r"co chup duoc|lam duoc khong)\b"
+    # "có <symptom> (lắm) không": a question about the test, unless it asks about her own
+    # symptom ("có sao không", "có bình thường không", "có nguy hiểm không", "có phải ...").
+    r"|\bco (?!sao\b|binh thuong\b|nguy hiem\b|van de\b|phai\b|can\b)((?!co\b)\w+ ){1,5}?"
+    r"(khong|ko|k|hok|hong)\b"
 )
 
 
@@ -88,8 +92,8 @@ def assess(text: Text, matches: Sequence[Tuple[Text, Text]]) -> Assessment:
         return Assessment(True, flags, "happening now")
     if _GENERAL.search(folded):
         return Assessment(False, flags, "general question")
-    if any(label == REPORT_LABEL for label, _ in matches):
-        return Assessment(True, flags, "reported")
+    if any(label == SEVERE_LABEL for label, _ in matches):
+        return Assessment(True, flags, "severe")
     if _PERSONAL.search(folded):
         return Assessment(True, flags, "personal")
     return Assessment(False, flags, "no sign it is happening now")
@@ -102,9 +106,9 @@ def load_red_flags(path: Path) -> Dict[Text, Dict[Text, Any]]:
     if not isinstance(data, dict) or not data:
         raise ValueError(f"{path}: expected a mapping of red-flag ids")
     for flag, entry in data.items():
-        if not isinstance(entry, dict) or not set(entry) <= {"terms", "reports", "patterns"}:
-            raise ValueError(f"{path}: red flag '{flag}' needs terms/reports/patterns only")
-        for kind in ("terms", "reports"):
+        if not isinstance(entry, dict) or not set(entry) <= {"terms", "severe", "patterns"}:
+            raise ValueError(f"{path}: red flag '{flag}' needs terms/severe/patterns only")
+        for kind in ("terms", "severe"):
             for lang, phrases in (entry.get(kind) or {}).items():
                 if lang not in ("en", "vi") or not all(isinstance(p, str) for p in phrases):
                     raise ValueError(f"{path}: {flag}.{kind}.{lang} must be a list of phrases")
@@ -129,13 +133,13 @@ def entity_ruler_patterns(red_flags: Dict[Text, Dict[Text, Any]]) -> List[Dict[T
     """EntityRuler patterns for every phrase, in its written and unaccented forms."""
     patterns = []
     for flag, entry in red_flags.items():
-        for kind, label in (("terms", TERM_LABEL), ("reports", REPORT_LABEL)):
+        for kind, label in (("terms", TERM_LABEL), ("severe", SEVERE_LABEL)):
             for phrases in (entry.get(kind) or {}).values():
                 for phrase in phrases:
                     for form in sorted({phrase.lower(), fold(phrase)}):
                         patterns.append({"label": label, "pattern": form, "id": flag})
         for pattern in entry.get("patterns") or []:
-            patterns.append({"label": REPORT_LABEL, "pattern": _fold_token_pattern(pattern), "id": flag})
+            patterns.append({"label": SEVERE_LABEL, "pattern": _fold_token_pattern(pattern), "id": flag})
     return patterns
 
 
@@ -154,6 +158,6 @@ def build_pipeline(red_flags_path: Path) -> Any:
 def matches_in(doc: Any) -> List[Tuple[Text, Text]]:
     """(label, flag id) of the red-flag entities in a spaCy doc."""
     return [
-        (ent.label_, ent.ent_id_) for ent in doc.ents if ent.label_ in (TERM_LABEL, REPORT_LABEL)
+        (ent.label_, ent.ent_id_) for ent in doc.ents if ent.label_ in (TERM_LABEL, SEVERE_LABEL)
     ]
 

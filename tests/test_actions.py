@@ -1,0 +1,103 @@
+"""The custom actions, run as the action server runs them, on the real knowledge base."""
+import pytest
+from rasa_sdk.events import SlotSet
+
+from actions import actions, settings
+from actions.actions import ActionAnswerTopic, ActionClarify, ActionGreet
+from tests.conftest import KB_INTENTS
+
+HOTLINE = "1900 232 389"
+
+
+@pytest.mark.parametrize("intent", KB_INTENTS)
+@pytest.mark.parametrize("language", ["en", "vi"])
+async def test_every_topic_is_answered_in_the_patients_language(
+    kb, dispatcher, tracker_factory, domain, intent, language
+):
+    tracker = tracker_factory(intent, slots={"language": language})
+    events = await ActionAnswerTopic().run(dispatcher, tracker, domain)
+
+    [message] = dispatcher.messages
+    topic = kb.topics[intent]
+    assert message["text"] == topic.answer[language]
+    assert [b["payload"] for b in message["buttons"]] == [f"/{r}" for r in topic.related]
+    assert [b["title"] for b in message["buttons"]] == [kb.topics[r].title[language] for r in topic.related]
+    assert SlotSet("last_topic", intent) in events
+    assert len(dispatcher.messages) == 1  # disclaimer already shown
+
+
+async def test_metadata_language_wins_over_the_slots(dispatcher, tracker_factory, domain, kb):
+    tracker = tracker_factory("hsg_pain", slots={"language": "vi", "language_preference": "vi"},
+                              metadata={"language": "en"})
+    await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["text"] == kb.topics["hsg_pain"].answer["en"]
+
+
+async def test_the_first_answer_carries_the_disclaimer_once(dispatcher, tracker_factory, domain):
+    tracker = tracker_factory("hsg_pain", slots={"language": "en", "disclaimer_shown": False})
+    events = await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    assert "not a diagnosis" in dispatcher.messages[0]["text"]
+    assert len(dispatcher.messages) == 2
+    assert SlotSet("disclaimer_shown", True) in events
+
+
+@pytest.mark.parametrize("language, hello", [("en", "Hello"), ("vi", "Chào chị")])
+async def test_greeting_has_disclaimer_and_starter_buttons(dispatcher, tracker_factory, domain, language, hello):
+    tracker = tracker_factory("greet", slots={"language": language, "disclaimer_shown": False})
+    events = await ActionGreet().run(dispatcher, tracker, domain)
+    texts = [m["text"] for m in dispatcher.messages]
+    assert texts[0].startswith(hello)
+    assert HOTLINE in texts[1]  # the disclaimer says where to get personal advice
+    assert [b["payload"] for b in dispatcher.messages[-1]["buttons"]] == [
+        "/hsg_definition", "/hsg_preparation", "/hsg_pain"]
+    assert events == [SlotSet("disclaimer_shown", True)]
+
+
+async def test_second_greeting_has_no_disclaimer(dispatcher, tracker_factory, domain):
+    tracker = tracker_factory("greet", slots={"language": "en", "disclaimer_shown": True})
+    await ActionGreet().run(dispatcher, tracker, domain)
+    assert len(dispatcher.messages) == 2
+
+
+@pytest.mark.parametrize("language, other", [("en", "Something else"), ("vi", "Câu hỏi khác")])
+async def test_clarify_offers_the_two_likeliest_topics_and_something_else(
+    dispatcher, tracker_factory, domain, kb, language, other
+):
+    ranking = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "greet", "confidence": 0.3},
+               {"name": "hsg_sex_after", "confidence": 0.25}, {"name": "hsg_aftercare", "confidence": 0.2},
+               {"name": "hsg_pain", "confidence": 0.1}]
+    tracker = tracker_factory("nlu_fallback", slots={"language": language}, ranking=ranking)
+    events = await ActionClarify().run(dispatcher, tracker, domain)
+    assert events == [SlotSet("suggested_topics", ["hsg_sex_after", "hsg_aftercare"])]
+    [message] = dispatcher.messages
+    assert HOTLINE in message["text"]
+    assert message["buttons"] == [
+        {"title": kb.topics["hsg_sex_after"].title[language], "payload": "/hsg_sex_after"},
+        {"title": kb.topics["hsg_aftercare"].title[language], "payload": "/hsg_aftercare"},
+        {"title": other, "payload": "/request_human"},
+    ]
+
+
+async def test_a_topic_without_an_entry_goes_to_the_hotline(dispatcher, tracker_factory, domain):
+    await ActionAnswerTopic().run(dispatcher, tracker_factory("greet"), domain)
+    assert dispatcher.messages == [dict(dispatcher.messages[0], response="utter_handoff")]
+
+
+async def test_drafts_go_to_the_hotline_when_review_is_required(
+    dispatcher, tracker_factory, domain, monkeypatch
+):
+    monkeypatch.setattr(settings, "KB_REQUIRE_REVIEWED", True)
+    await ActionAnswerTopic().run(dispatcher, tracker_factory("hsg_pain"), domain)
+    assert dispatcher.messages[0]["response"] == "utter_handoff"
+
+
+async def test_an_error_inside_an_action_still_answers_with_the_hotline(
+    dispatcher, tracker_factory, domain, monkeypatch
+):
+    def broken(*_):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(actions, "topic_buttons", broken)
+    events = await ActionAnswerTopic().run(dispatcher, tracker_factory("hsg_pain"), domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff"]
+    assert events == []
