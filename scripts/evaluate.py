@@ -54,6 +54,11 @@ def load_examples(directory: Path) -> List[Tuple[str, str, str]]:
     return examples
 
 
+def fallback_threshold() -> float:
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    return next(c["threshold"] for c in config["pipeline"] if c["name"] == "FallbackClassifier")
+
+
 def kb_intents() -> set:
     return {p.stem for p in (ROOT / "data" / "kb").glob("*.yml")}
 
@@ -104,6 +109,29 @@ def score(examples, parses, topics) -> Dict[str, Dict[str, float]]:
         if lang_checked:
             report[group]["reply_language"] = sum(a == b for a, b in lang_checked) / len(lang_checked)
     return report
+
+
+def threshold_sweep(examples, parses, topics, thresholds) -> List[Dict[str, float]]:
+    """What a FallbackClassifier threshold would give: rerun its rule on the classifier's ranking.
+
+    The urgent safety net runs after the fallback and is kept as it decided.
+    """
+    rows = []
+    for threshold in thresholds:
+        wrong = fallback = correct = 0
+        for (_, gold, _), parse in zip(examples, parses):
+            ranking = [r for r in parse.get("intent_ranking", []) if r["name"] != "nlu_fallback"]
+            predicted = parse["intent"]["name"]
+            if predicted != URGENT and ranking:
+                best = ranking[0]
+                predicted = best["name"] if best["confidence"] >= threshold else "nlu_fallback"
+            correct += predicted == gold
+            fallback += predicted == "nlu_fallback"
+            wrong += predicted in topics and predicted != gold
+        n = len(examples)
+        rows.append({"threshold": threshold, "accuracy": correct / n, "wrong_topic": wrong / n,
+                     "fallback": fallback / n})
+    return rows
 
 
 def failures(examples, parses) -> List[str]:
@@ -192,6 +220,13 @@ def main() -> int:
     print(f"\n{len(wrong)} messages not classified as labelled:")
     print("\n".join(wrong))
     print(f"\nWrote {out / 'eval.json'} and {out / 'confusion_matrix.png'}")
+    sweep = threshold_sweep(examples, parses, kb_intents(), [0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
+    print("\nFallbackClassifier threshold sweep (all languages; in config.yml now: "
+          f"{fallback_threshold()}):")
+    print("  threshold  accuracy  wrong_topic  fallback")
+    for row in sweep:
+        print(f"  {row['threshold']:>9.2f}  {row['accuracy']:>8.3f}  {row['wrong_topic']:>11.3f}"
+              f"  {row['fallback']:>8.3f}")
     problems = check(report)
     if problems and not args.no_check:
         print("\nBELOW THRESHOLD:\n  " + "\n  ".join(problems))
