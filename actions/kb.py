@@ -84,15 +84,20 @@ def _bilingual(path: Path, entry: dict, key: Text) -> Dict[Text, Text]:
     return result
 
 
-def parse_topic(path: Path) -> Topic:
-    """Read and validate one knowledge-base file."""
+def _read_mapping(path: Path, what: Text) -> dict:
     try:
         with open(path, encoding="utf-8") as handle:
-            entry = yaml.safe_load(handle)
+            data = yaml.safe_load(handle)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise _fail(path, f"cannot be read as YAML ({error})") from error
-    if not isinstance(entry, dict):
-        raise _fail(path, "must be a mapping with intent, title, answer, related, sources, review")
+    if not isinstance(data, dict):
+        raise _fail(path, f"must be a mapping {what}")
+    return data
+
+
+def parse_topic(path: Path) -> Topic:
+    """Read and validate one knowledge-base file."""
+    entry = _read_mapping(path, "with intent, title, answer, related, sources, review")
     intent = entry.get("intent")
     if intent != path.stem:
         raise _fail(path, f"'intent' is {intent!r}; it must match the file name '{path.stem}'")
@@ -137,13 +142,7 @@ def check_numbers(path: Path, where: Text, text: Text) -> None:
 
 def load_messages(path: Path, required: Tuple[Text, ...]) -> Dict[Text, Dict[Text, Text]]:
     """The actions' own texts (data/messages.yml): each key in both languages."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise _fail(path, f"cannot be read as YAML ({error})") from error
-    if not isinstance(data, dict):
-        raise _fail(path, "must be a mapping of message names")
+    data = _read_mapping(path, "of message names")
     missing = [key for key in required if key not in data]
     if missing:
         raise _fail(path, f"messages {missing} are missing")

@@ -1,17 +1,14 @@
 """`UrgentSymptomGuard`: the last NLU component, the rule-based back-up of the classifier."""
 import logging
-from typing import Any, Dict, List, Text
+from typing import List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import SPACY_DOCS
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.red_flags import URGENT_INTENT, assess, matches_in
+from components.stateless import StatelessComponent
 
 logger = logging.getLogger(__name__)
 
@@ -21,25 +18,12 @@ FALLBACK_INTENT = "nlu_fallback"
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
-class UrgentSymptomGuard(GraphComponent):
+class UrgentSymptomGuard(StatelessComponent):
     """Turns a message into `report_urgent_symptom` when it reports a current severe symptom.
 
     It never turns an urgent message into anything else: it only adds safety. It needs
     `SpacyNLP` with the pipeline built from data/safety/red_flags.yml earlier in the pipeline.
     """
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "UrgentSymptomGuard":
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

@@ -16,13 +16,11 @@ import re
 import unicodedata
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.stateless import StatelessComponent
 
 from components.text import words
 
@@ -154,21 +152,8 @@ def reply_language(
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
 )
-class LanguageDetector(GraphComponent):
+class LanguageDetector(StatelessComponent):
     """Adds `language` / `language_preference` entities to each user message."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "LanguageDetector":
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

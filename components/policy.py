@@ -72,7 +72,8 @@ class ActionServerFallbackPolicy(Policy):
 
     def _action_to_predict(self, tracker: DialogueStateTracker, domain: Domain) -> Optional[Text]:
         """The fallback response after a silent custom action, `action_listen` after that."""
-        custom_actions = set(domain.user_actions)
+        # `user_actions` lists the responses too: only custom actions run on the action server.
+        custom_actions = set(domain.user_actions) - set(domain.responses)
         # What happened since the user's last message: [action name, did any event follow it]
         # (`rasa test` stories show an action's events as `slot_was_set`, as it predicts
         # actions without running them.)

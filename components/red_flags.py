@@ -15,7 +15,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Text, Tuple
+from typing import Any, Dict, List, Sequence, Text, Tuple
 
 import yaml
 

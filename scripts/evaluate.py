@@ -16,7 +16,7 @@ import json
 import os
 import sys
 import warnings
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 from typing import Dict, List, Tuple
 

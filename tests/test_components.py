@@ -115,6 +115,12 @@ def test_policy_listens_after_its_own_reply(policy_and_domain):
     assert _predicted(policy_and_domain, events) == "action_listen"
 
 
+def test_policy_only_watches_custom_actions_not_responses(policy_and_domain):
+    """A response is sent by Rasa itself (no BotUttered in `rasa test` stories, though)."""
+    events = [UserUttered("a person please", {"name": "request_human"}), ActionExecuted("utter_handoff")]
+    assert _predicted(policy_and_domain, events) is None
+
+
 def test_policy_leaves_an_ordinary_handoff_to_the_rules(policy_and_domain):
     events = [UserUttered("ivf price", {"name": "out_of_scope"}), ActionExecuted("utter_handoff"),
               BotUttered("Please call 1900 232 389")]
