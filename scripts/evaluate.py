@@ -30,14 +30,16 @@ TEST_FILES = {"en": "en.yml", "vi": "vi.yml", "vi_unaccented": "vi_unaccented.ym
 REPLY_LANGUAGE = {"en": "en", "vi": "vi", "vi_unaccented": "vi"}
 ESCALATIONS = {"out_of_scope", "request_human", "nlu_fallback"}
 URGENT = "report_urgent_symptom"
-# `make test` fails below these (chosen from the measured figures in the issue note, with a margin
-# for the noise of retraining; the target on real patient messages is 95% accuracy per language).
+# `make test` fails below these. Measured on this set (issue note): accuracy 95-98% per
+# language, wrong topic 1-2%, out-of-scope escalated 90-100%, urgent recall 100%; the gates
+# leave a margin for the small run-to-run variation of training (TensorFlow on CPU threads).
+# The target on real patient messages is 95% accuracy per language and 2% wrong topic at most.
 THRESHOLDS = {
-    "accuracy_min": 0.90,
+    "accuracy_min": 0.93,
     "wrong_topic_max": 0.03,
-    "oos_escalated_min": 0.93,
+    "oos_escalated_min": 0.90,
     "urgent_recall_min": 1.0,
-    "reply_language_min": 0.98,
+    "reply_language_min": 0.97,
 }
 
 
@@ -220,13 +222,19 @@ def main() -> int:
     print(f"\n{len(wrong)} messages not classified as labelled:")
     print("\n".join(wrong))
     print(f"\nWrote {out / 'eval.json'} and {out / 'confusion_matrix.png'}")
-    sweep = threshold_sweep(examples, parses, kb_intents(), [0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
-    print("\nFallbackClassifier threshold sweep (all languages; in config.yml now: "
-          f"{fallback_threshold()}):")
-    print("  threshold  accuracy  wrong_topic  fallback")
-    for row in sweep:
-        print(f"  {row['threshold']:>9.2f}  {row['accuracy']:>8.3f}  {row['wrong_topic']:>11.3f}"
-              f"  {row['fallback']:>8.3f}")
+    print("\nFallbackClassifier threshold sweep (config.yml now: "
+          f"{fallback_threshold()}): accuracy / wrong topic / \"did you mean\"")
+    print(f"  {'threshold':>9}" + "".join(f"{group:>24}" for group in list(TEST_FILES) + ["all"]))
+    thresholds = [0.3, 0.4, 0.5, 0.6, 0.7]
+    columns = []
+    for group in list(TEST_FILES) + ["all"]:
+        chosen = [(e, p) for e, p in zip(examples, parses) if group in ("all", e[0])]
+        columns.append(threshold_sweep([e for e, _ in chosen], [p for _, p in chosen],
+                                       kb_intents(), thresholds))
+    for i, threshold in enumerate(thresholds):
+        print(f"  {threshold:>9.2f}" + "".join(
+            f"{c[i]['accuracy']:>10.3f}{c[i]['wrong_topic']:>7.3f}{c[i]['fallback']:>7.3f}"
+            for c in columns))
     problems = check(report)
     if problems and not args.no_check:
         print("\nBELOW THRESHOLD:\n  " + "\n  ".join(problems))
