@@ -10,8 +10,6 @@ import sanic  # noqa: F401  (imported first so that its filter can be overridden
 
 for category in (DeprecationWarning, PendingDeprecationWarning):
     warnings.filterwarnings("ignore", category=category)
-# pyparsing's own deprecation notices (raised from matplotlib and packaging at import)
-warnings.filterwarnings("ignore", message=r"'\w+' deprecated - use '\w+'")
 
 from rasa.__main__ import main  # noqa: E402
 
