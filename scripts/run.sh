@@ -10,6 +10,7 @@ mode=${1:-server}
 : "${PYTHONWARNINGS:=ignore::DeprecationWarning,ignore::PendingDeprecationWarning}"
 export ACTION_ENDPOINT_URL TRACKER_SQLITE_PATH PYTHONWARNINGS PYTHONPATH="$PWD"
 mkdir -p var
+.venv/bin/python scripts/credentials.py var/credentials.yml  # channels whose variables are set
 
 .venv/bin/python scripts/rasa_cli.py run actions --actions actions --port "$ACTIONS_PORT" >var/actions.log 2>&1 &
 actions_pid=$!
@@ -36,5 +37,5 @@ Talk to it when the log says "Rasa server is up and running":
   socket.io clients: http://127.0.0.1:${RASA_PORT}/socket.io (events user_uttered / bot_uttered)
   or a terminal chat: make shell
 MSG
-.venv/bin/python scripts/rasa_cli.py run --model models/hsg.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
+.venv/bin/python scripts/rasa_cli.py run --model models/hsg.tar.gz --endpoints endpoints.yml --credentials var/credentials.yml \
   --port "$RASA_PORT" --interface 127.0.0.1 --cors "${RASA_CORS:-}" ${RASA_ENABLE_API:+--enable-api}

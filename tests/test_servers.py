@@ -1,5 +1,6 @@
 """The real thing: the action server and the Rasa server on 127.0.0.1, talked to over REST and
 socket.io, including what a patient gets when the action server is down."""
+import json
 import os
 import socket
 import sqlite3
@@ -15,6 +16,9 @@ from tests.conftest import ROOT
 
 MODEL = ROOT / "models" / "hsg.tar.gz"
 HOTLINE = "1900 232 389"
+FAKE_ZALO = None  # the fake Zalo API, started before the servers (see `zalo_api`)
+ZALO_ENV = {"ZALO_APP_ID": "4321", "ZALO_OA_SECRET_KEY": "test-oa-secret",
+            "ZALO_ACCESS_TOKEN": "test-access-token"}
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="needs a trained model: make train")
 
 
@@ -50,6 +54,7 @@ class Servers:
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
             "TRACKER_SQLITE_PATH": str(workdir / "tracker.db"),
             "RASA_TELEMETRY_ENABLED": "false",
+            **ZALO_ENV,
         }
         self.actions = None
 
@@ -68,9 +73,12 @@ class Servers:
 
     def start_rasa(self) -> None:
         log = self.workdir / "rasa.log"
+        credentials = self.workdir / "credentials.yml"
+        subprocess.run([sys.executable, "scripts/credentials.py", str(credentials)],
+                       cwd=ROOT, env=self.env, check=True)
         self.rasa = subprocess.Popen(
             [sys.executable, "scripts/rasa_cli.py", "run", "--model", str(MODEL),
-             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+             "--endpoints", "endpoints.yml", "--credentials", str(credentials),
              "--port", str(self.rasa_port), "--interface", "127.0.0.1"],
             cwd=ROOT, env=self.env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
         )
@@ -97,7 +105,17 @@ class Servers:
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory):
+def zalo_api():
+    """A local fake of the Zalo OA message API that records what the bot sends."""
+    from tests.fakes import FakeApi
+
+    with FakeApi() as api:
+        yield api
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory, zalo_api):
+    ZALO_ENV["ZALO_API_BASE"] = zalo_api.url
     servers = Servers(tmp_path_factory.mktemp("servers"))
     servers.start_actions()
     servers.start_rasa()
@@ -205,3 +223,85 @@ def test_action_server_down_still_gives_the_hotline_then_recovers(servers, kb):
     finally:
         servers.start_actions()
     assert kb.topics["hsg_definition"].answer["en"] in texts(servers.say("down-en", "what is hsg"))
+
+
+# --- Zalo Official Account channel (channels/zalo.py) --------------------------------------
+
+
+def zalo_post(servers, event, signature=None, raw=None):
+    from channels.zalo import signature_for
+
+    body = raw if raw is not None else json.dumps(event, ensure_ascii=False).encode("utf-8")
+    if signature is None and isinstance(event, dict):
+        signature = signature_for(event.get("app_id", ""), body, str(event.get("timestamp", "")),
+                                  ZALO_ENV["ZALO_OA_SECRET_KEY"])
+    headers = {"Content-Type": "application/json"}
+    if signature:
+        headers["X-ZEvent-Signature"] = signature
+    return requests.post(f"http://127.0.0.1:{servers.rasa_port}/webhooks/zalo/webhook",
+                         data=body, headers=headers, timeout=60)
+
+
+def zalo_text(user, text, app_id=None):
+    return {"app_id": app_id or ZALO_ENV["ZALO_APP_ID"], "user_id_by_app": f"app-{user}",
+            "event_name": "user_send_text", "timestamp": str(int(time.time() * 1000)),
+            "sender": {"id": user}, "recipient": {"id": "oa-1"},
+            "message": {"text": text, "msg_id": f"m-{time.time()}"}}
+
+
+@pytest.mark.parametrize(
+    "user, text, language, press",
+    [("zalo-en", "does the hsg hurt?", "en", "press 0"),
+     ("zalo-vi", "chup hsg co dau ko", "vi", "bấm phím 0")],
+)
+def test_zalo_text_is_answered_through_the_oa_api_with_buttons(
+    servers, zalo_api, kb, user, text, language, press
+):
+    assert zalo_post(servers, zalo_text(user, text)).status_code == 200
+    sent = zalo_api.sent_to(user, 2)
+    assert press in sent[0]["message"]["text"]  # the disclaimer, first message of the chat
+    answer = sent[1]["message"]
+    assert answer["text"] == kb.topics["hsg_pain"].answer[language]
+    buttons = answer["attachment"]["payload"]["buttons"]
+    assert [b["payload"] for b in buttons] == [f"/{t}" for t in kb.topics["hsg_pain"].related]
+    assert [b["title"] for b in buttons] == [kb.topics[t].title[language] for t in kb.topics["hsg_pain"].related]
+    assert all(b["type"] == "oa.query.hide" for b in buttons)
+    request = [r for r in zalo_api.requests if r["json"]["recipient"]["user_id"] == user][0]
+    assert request["path"] == "/v3.0/oa/message/cs"
+    assert request["headers"]["access_token"] == ZALO_ENV["ZALO_ACCESS_TOKEN"]
+
+
+def test_zalo_keeps_one_conversation_per_user(servers, zalo_api, kb):
+    zalo_post(servers, zalo_text("zalo-same", "what is hsg"))
+    first = len(zalo_api.sent_to("zalo-same", 2))
+    zalo_post(servers, zalo_text("zalo-same", "/hsg_timing"))  # a tapped button
+    sent = zalo_api.sent_to("zalo-same", first + 1)
+    assert len(sent) == first + 1  # no second disclaimer: the same conversation
+    assert sent[-1]["message"]["text"] == kb.topics["hsg_timing"].answer["en"]
+
+
+@pytest.mark.parametrize(
+    "event, signature, raw, status",
+    [
+        (zalo_text("zalo-bad", "hi"), "mac=" + "0" * 64, None, 403),  # wrong signature
+        (zalo_text("zalo-bad", "hi"), "", None, 403),  # no signature
+        (zalo_text("zalo-bad", "hi", app_id="9999"), None, None, 403),  # another app's event
+        (None, "mac=abc", b"{not json", 400),
+        (None, "mac=abc", b"", 400),
+        (None, "mac=abc", b"[1, 2]", 400),
+        ({**zalo_text("zalo-bad", "hi"), "sender": None}, None, None, 400),
+        ({**zalo_text("zalo-bad", "hi"), "message": {"text": 42}}, None, None, 400),
+    ],
+)
+def test_zalo_refuses_bad_requests_cleanly(servers, zalo_api, event, signature, raw, status):
+    assert zalo_post(servers, event, signature=signature, raw=raw).status_code == status
+    assert zalo_api.sent_to("zalo-bad", 1, timeout=0.5) == []
+
+
+def test_zalo_ignores_other_events_and_keeps_serving(servers, zalo_api):
+    follow = {**zalo_text("zalo-follow", ""), "event_name": "follow"}
+    follow.pop("message")
+    assert zalo_post(servers, follow).status_code == 200
+    assert zalo_api.sent_to("zalo-follow", 1, timeout=0.5) == []
+    assert zalo_post(servers, zalo_text("zalo-after", "bye")).status_code == 200
+    assert zalo_api.sent_to("zalo-after", 1)
