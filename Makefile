@@ -23,10 +23,11 @@ COMPONENTS := $(wildcard components/*.py)
 
 export RASA_PORT ?= 5005
 export ACTIONS_PORT ?= 5055
+export WEB_PORT ?= 8080
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 export TRACKER_SQLITE_PATH ?= var/tracker.db
 
-.PHONY: help install spacy train run actions shell test unit validate conversations eval lock clean
+.PHONY: help install spacy web browser train run actions shell test unit validate conversations eval lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,6 +47,16 @@ $(SPACY_MODEL)/.built: $(VENV)/.installed data/safety/red_flags.yml components/r
 
 spacy: $(SPACY_MODEL)/.built ## build the project's spaCy pipeline (red-flag EntityRuler)
 
+web/vendor/socket.io.min.js: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p web/vendor && cp web/node_modules/socket.io-client/dist/socket.io.min.js $@
+
+web: web/vendor/socket.io.min.js ## the web chat widget's front-end dependency (pinned in web/package-lock.json)
+
+browser: ## Debian's chromium and chromedriver for the browser tests (installs them as root if missing)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
 $(MODEL): $(VENV)/.installed $(SPACY_MODEL)/.built $(NLU_DATA) config.yml domain.yml $(COMPONENTS)
 	$(RASA) train --data data/nlu data/rules --domain domain.yml --config config.yml \
 		--out models --fixed-model-name hsg
@@ -53,7 +64,7 @@ $(MODEL): $(VENV)/.installed $(SPACY_MODEL)/.built $(NLU_DATA) config.yml domain
 
 train: $(MODEL) ## train the model into models/ (only when data, config or code changed)
 
-run: $(MODEL) ## set up as needed, start the action server and Rasa (REST + socket.io)
+run: $(MODEL) web ## set up as needed, start the action server, Rasa (REST + socket.io) and the web page
 	scripts/run.sh
 
 actions: $(VENV)/.installed ## start only the action server
@@ -65,7 +76,7 @@ shell: $(MODEL) ## chat in the terminal (starts the action server too)
 validate: $(VENV)/.installed ## check domain, NLU data and rules (fails on warnings)
 	$(RASA) data validate --data data/nlu data/rules --domain domain.yml --config config.yml --fail-on-warning
 
-unit: $(MODEL) ## pytest: knowledge base, actions, language, safety net, servers
+unit: $(MODEL) web browser ## pytest: knowledge base, actions, language, safety net, servers
 	$(PY) -m pytest -q tests
 
 conversations: $(MODEL) ## conversation tests (tests/test_conversations.yml)
@@ -83,4 +94,4 @@ lock: ## re-pin constraints.txt from a fresh install of requirements.txt
 	{ echo "# pip freeze of a working .venv (Python 3.10); regenerate with 'make lock'."; /tmp/hsg-lock/bin/pip freeze; } > constraints.txt
 
 clean: ## remove the venv, models, build and results
-	rm -rf $(VENV) models build results var .pytest_cache
+	rm -rf $(VENV) models build results var .pytest_cache web/node_modules web/vendor

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-server}
-: "${RASA_PORT:=5005}" "${ACTIONS_PORT:=5055}"
+: "${RASA_PORT:=5005}" "${ACTIONS_PORT:=5055}" "${WEB_PORT:=8080}"
 : "${ACTION_ENDPOINT_URL:=http://127.0.0.1:${ACTIONS_PORT}/webhook}" "${TRACKER_SQLITE_PATH:=var/tracker.db}"
 : "${PYTHONWARNINGS:=ignore::DeprecationWarning,ignore::PendingDeprecationWarning}"
 export ACTION_ENDPOINT_URL TRACKER_SQLITE_PATH PYTHONWARNINGS PYTHONPATH="$PWD"
@@ -14,7 +14,8 @@ mkdir -p var
 
 .venv/bin/python scripts/rasa_cli.py run actions --actions actions --port "$ACTIONS_PORT" >var/actions.log 2>&1 &
 actions_pid=$!
-trap 'kill "$actions_pid" 2>/dev/null || true' EXIT INT TERM
+web_pid=""
+trap 'kill "$actions_pid" $web_pid 2>/dev/null || true' EXIT INT TERM
 for _ in $(seq 120); do
   if curl -fs "http://127.0.0.1:${ACTIONS_PORT}/health" >/dev/null 2>&1; then break; fi
   if ! kill -0 "$actions_pid" 2>/dev/null; then
@@ -29,7 +30,11 @@ if [ "$mode" = shell ]; then
   exit
 fi
 
+.venv/bin/python -m http.server "$WEB_PORT" --bind 127.0.0.1 --directory web >var/web.log 2>&1 &
+web_pid=$!
+
 cat <<MSG
+Web chat page: http://localhost:${WEB_PORT} (the demo hospital page with the chat widget)
 Starting Rasa on http://127.0.0.1:${RASA_PORT} (the model takes about a minute to load).
 Talk to it when the log says "Rasa server is up and running":
   curl -s localhost:${RASA_PORT}/webhooks/rest/webhook -H 'Content-Type: application/json' \\

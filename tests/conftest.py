@@ -75,3 +75,7 @@ def make_tracker(
 @pytest.fixture
 def tracker_factory():
     return make_tracker
+
+
+# live servers (tests/live.py), started once for every test module that uses them
+from tests.live import servers, zalo_api  # noqa: E402,F401

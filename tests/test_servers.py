@@ -1,126 +1,15 @@
 """The real thing: the action server and the Rasa server on 127.0.0.1, talked to over REST and
 socket.io, including what a patient gets when the action server is down."""
 import json
-import os
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
-from tests.conftest import ROOT
+from tests.live import HOTLINE, MODEL, ZALO_ENV
 
-MODEL = ROOT / "models" / "hsg.tar.gz"
-HOTLINE = "1900 232 389"
-FAKE_ZALO = None  # the fake Zalo API, started before the servers (see `zalo_api`)
-ZALO_ENV = {"ZALO_APP_ID": "4321", "ZALO_OA_SECRET_KEY": "test-oa-secret",
-            "ZALO_ACCESS_TOKEN": "test-access-token"}
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="needs a trained model: make train")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(url: str, process: subprocess.Popen, log: Path, seconds: float = 240) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited:\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} not up after {seconds}s:\n{log.read_text()[-3000:]}")
-
-
-class Servers:
-    """The action server and Rasa, as `make run` starts them, on free ports."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.actions_port, self.rasa_port = _free_port(), _free_port()
-        self.env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
-            "TRACKER_SQLITE_PATH": str(workdir / "tracker.db"),
-            "RASA_TELEMETRY_ENABLED": "false",
-            **ZALO_ENV,
-        }
-        self.actions = None
-
-    def start_actions(self) -> None:
-        log = self.workdir / "actions.log"
-        self.actions = subprocess.Popen(
-            [sys.executable, "scripts/rasa_cli.py", "run", "actions", "--actions", "actions",
-             "--port", str(self.actions_port)],
-            cwd=ROOT, env=self.env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
-        )
-        _wait(f"http://127.0.0.1:{self.actions_port}/health", self.actions, log)
-
-    def stop_actions(self) -> None:
-        self.actions.terminate()
-        self.actions.wait(timeout=30)
-
-    def start_rasa(self) -> None:
-        log = self.workdir / "rasa.log"
-        credentials = self.workdir / "credentials.yml"
-        subprocess.run([sys.executable, "scripts/credentials.py", str(credentials)],
-                       cwd=ROOT, env=self.env, check=True)
-        self.rasa = subprocess.Popen(
-            [sys.executable, "scripts/rasa_cli.py", "run", "--model", str(MODEL),
-             "--endpoints", "endpoints.yml", "--credentials", str(credentials),
-             "--port", str(self.rasa_port), "--interface", "127.0.0.1"],
-            cwd=ROOT, env=self.env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
-        )
-        _wait(f"http://127.0.0.1:{self.rasa_port}/", self.rasa, log)
-        # the model loads after the HTTP server answers: wait for a real reply
-        deadline = time.time() + 240
-        while not self.say("warmup", "hello") and time.time() < deadline:
-            time.sleep(1)
-
-    def say(self, sender: str, text: str, metadata=None):
-        body = {"sender": sender, "message": text}
-        if metadata is not None:
-            body["metadata"] = metadata
-        response = requests.post(
-            f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook", json=body, timeout=60)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def stop(self) -> None:
-        for process in (self.rasa, self.actions):
-            if process and process.poll() is None:
-                process.terminate()
-                process.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def zalo_api():
-    """A local fake of the Zalo OA message API that records what the bot sends."""
-    from tests.fakes import FakeApi
-
-    with FakeApi() as api:
-        yield api
-
-
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory, zalo_api):
-    ZALO_ENV["ZALO_API_BASE"] = zalo_api.url
-    servers = Servers(tmp_path_factory.mktemp("servers"))
-    servers.start_actions()
-    servers.start_rasa()
-    yield servers
-    servers.stop()
 
 
 def texts(replies):

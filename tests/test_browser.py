@@ -1,0 +1,125 @@
+"""The web chat widget in a real browser (Debian's chromium, headless, through chromedriver),
+against the real page, Rasa and the action server on 127.0.0.1. Screenshots go to results/."""
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.live import MODEL, _free_port, _wait
+
+RESULTS = ROOT / "results"
+pytestmark = [
+    pytest.mark.skipif(not MODEL.exists(), reason="needs a trained model: make train"),
+    pytest.mark.skipif(not shutil.which("chromedriver"), reason="needs chromium-driver: make browser"),
+]
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def page_url(servers, tmp_path_factory):
+    """The real web/ folder, served over HTTP, with the widget pointed at the test Rasa."""
+    site = tmp_path_factory.mktemp("web")
+    shutil.copytree(ROOT / "web", site, dirs_exist_ok=True, ignore=shutil.ignore_patterns("node_modules"))
+    index = site / "index.html"
+    index.write_text(index.read_text(encoding="utf-8").replace(
+        'data-server=""', f'data-server="http://127.0.0.1:{servers.rasa_port}"'), encoding="utf-8")
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                                "--directory", str(site)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    _wait(url, process, site / "index.html")
+    yield url
+    process.terminate()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1280,900", f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def wait_for(browser, condition, timeout=30):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, timeout, poll_frequency=0.2).until(lambda _: condition())
+
+
+def bot_texts(browser):
+    return [e.text for e in browser.find_elements("css selector", ".hsg-bot .hsg-bubble")]
+
+
+def ask(browser, text):
+    box = browser.find_element("id", "hsg-input")
+    box.send_keys(text)
+    box.submit()
+
+
+def test_widget_chat_in_both_languages_buttons_history_and_inert_html(browser, page_url, kb):
+    browser.get(page_url)
+    launcher = browser.find_element("css selector", ".hsg-launcher")
+    assert launcher.get_attribute("aria-label") and launcher.get_attribute("aria-expanded") == "false"
+    launcher.click()
+    # the greeting arrives by itself, in Vietnamese (the page is Vietnamese), with the disclaimer
+    wait_for(browser, lambda: any("Chào chị" in t for t in bot_texts(browser)))
+    wait_for(browser, lambda: any("tham khảo" in t for t in bot_texts(browser)))
+    assert browser.switch_to.active_element.get_attribute("id") == "hsg-input"  # focus moved in
+    assert browser.find_element("css selector", "label[for=hsg-input]").get_attribute("textContent")
+
+    ask(browser, "chup hsg co dau ko")
+    wait_for(browser, lambda: kb.topics["hsg_pain"].answer["vi"] in bot_texts(browser))
+
+    browser.find_element("css selector", ".hsg-lang button[data-lang=en]").click()
+    ask(browser, "how long does the x-ray part take")
+    wait_for(browser, lambda: kb.topics["hsg_procedure"].answer["en"] in bot_texts(browser))
+    quick = browser.find_elements("css selector", ".hsg-bot:last-child .hsg-quick")
+    assert [q.text for q in quick] == [kb.topics[t].title["en"] for t in kb.topics["hsg_procedure"].related]
+    quick[0].click()
+    first_related = kb.topics["hsg_procedure"].related[0]
+    wait_for(browser, lambda: kb.topics[first_related].answer["en"] in bot_texts(browser))
+
+    ask(browser, XSS)
+    wait_for(browser, lambda: any(e.text == XSS for e in browser.find_elements("css selector", ".hsg-user .hsg-bubble")))
+    wait_for(browser, lambda: len(bot_texts(browser)) >= 6)
+    assert browser.find_elements("css selector", ".hsg-log img") == []
+    assert browser.execute_script("return window.__xss === undefined")
+    RESULTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(RESULTS / "widget-desktop.png"))
+
+    # reload: the conversation is still there, in the same session
+    shown = len(browser.find_elements("css selector", ".hsg-bubble"))
+    browser.refresh()
+    wait_for(browser, lambda: len(browser.find_elements("css selector", ".hsg-bubble")) == shown)
+    ask(browser, "thank you")
+    wait_for(browser, lambda: len(browser.find_elements("css selector", ".hsg-bubble")) >= shown + 2)
+    assert not any("Hello!" in t for t in bot_texts(browser)[-2:])  # no new greeting after reload
+
+
+def test_widget_on_a_phone_sized_screen(browser, page_url, kb):
+    browser.set_window_size(390, 844)
+    browser.get(page_url)
+    browser.find_element("css selector", ".hsg-launcher").click()
+    wait_for(browser, lambda: any("Chào chị" in t for t in bot_texts(browser)))
+    ask(browser, "sau khi chụp bao lâu thì được quan hệ")
+    wait_for(browser, lambda: kb.topics["hsg_sex_after"].answer["vi"] in bot_texts(browser))
+    panel = browser.find_element("css selector", ".hsg-panel")
+    assert panel.size["width"] <= 390
+    RESULTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(RESULTS / "widget-phone.png"))
+    # keyboard: Escape closes the panel and gives focus back to the launcher
+    browser.find_element("id", "hsg-input").send_keys("\ue00c")
+    wait_for(browser, lambda: not panel.is_displayed())
+    assert "hsg-launcher" in browser.switch_to.active_element.get_attribute("class")
