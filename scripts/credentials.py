@@ -17,14 +17,17 @@ ROOT = Path(__file__).resolve().parent.parent
 # channel key in credentials -> {credential field: environment variable}; the first variables
 # are required, the ones listed in OPTIONAL may be left unset.
 CHANNELS = {
-    "facebook": {"verify": "FACEBOOK_VERIFY_TOKEN", "secret": "FACEBOOK_APP_SECRET",
-                 "page-access-token": "FACEBOOK_PAGE_ACCESS_TOKEN"},
-    "telegram": {"access_token": "TELEGRAM_ACCESS_TOKEN", "verify": "TELEGRAM_BOT_NAME",
-                 "webhook_url": "TELEGRAM_WEBHOOK_URL"},
+    "channels.messenger.MessengerInput": {
+        "verify": "FACEBOOK_VERIFY_TOKEN", "secret": "FACEBOOK_APP_SECRET",
+        "page-access-token": "FACEBOOK_PAGE_ACCESS_TOKEN", "graph_url": "FACEBOOK_GRAPH_URL"},
+    "channels.telegram.TelegramChannel": {
+        "access_token": "TELEGRAM_ACCESS_TOKEN", "verify": "TELEGRAM_BOT_NAME",
+        "webhook_url": "TELEGRAM_WEBHOOK_URL", "secret_token": "TELEGRAM_SECRET_TOKEN",
+        "api_base": "TELEGRAM_API_BASE"},
     "channels.zalo.ZaloInput": {"app_id": "ZALO_APP_ID", "oa_secret_key": "ZALO_OA_SECRET_KEY",
                                 "access_token": "ZALO_ACCESS_TOKEN", "api_base": "ZALO_API_BASE"},
 }
-OPTIONAL = {"ZALO_API_BASE"}
+OPTIONAL = {"ZALO_API_BASE", "FACEBOOK_GRAPH_URL", "TELEGRAM_API_BASE"}
 
 
 def credentials(environ=os.environ) -> dict:

@@ -16,6 +16,11 @@ HOTLINE = "1900 232 389"
 FAKE_ZALO = None  # the fake Zalo API, started before the servers (see `zalo_api`)
 ZALO_ENV = {"ZALO_APP_ID": "4321", "ZALO_OA_SECRET_KEY": "test-oa-secret",
             "ZALO_ACCESS_TOKEN": "test-access-token"}
+FACEBOOK_ENV = {"FACEBOOK_VERIFY_TOKEN": "test-verify", "FACEBOOK_APP_SECRET": "test-app-secret",
+                "FACEBOOK_PAGE_ACCESS_TOKEN": "test-page-token"}
+TELEGRAM_ENV = {"TELEGRAM_ACCESS_TOKEN": "123456:TEST-token", "TELEGRAM_BOT_NAME": "hsg_test_bot",
+                "TELEGRAM_WEBHOOK_URL": "https://example.invalid/webhooks/telegram/webhook",
+                "TELEGRAM_SECRET_TOKEN": "test-telegram-secret"}
 
 
 def _free_port() -> int:
@@ -50,7 +55,7 @@ class Servers:
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
             "TRACKER_SQLITE_PATH": str(workdir / "tracker.db"),
             "RASA_TELEMETRY_ENABLED": "false",
-            **ZALO_ENV,
+            **ZALO_ENV, **FACEBOOK_ENV, **TELEGRAM_ENV,
         }
         self.actions = None
 
@@ -111,7 +116,10 @@ def zalo_api():
 
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory, zalo_api):
+    # one local fake stands for the three platforms' APIs (their paths differ)
     ZALO_ENV["ZALO_API_BASE"] = zalo_api.url
+    FACEBOOK_ENV["FACEBOOK_GRAPH_URL"] = zalo_api.url + "/v12.0"
+    TELEGRAM_ENV["TELEGRAM_API_BASE"] = zalo_api.url
     servers = Servers(tmp_path_factory.mktemp("servers"))
     servers.start_actions()
     servers.start_rasa()

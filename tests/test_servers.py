@@ -155,7 +155,7 @@ def test_zalo_text_is_answered_through_the_oa_api_with_buttons(
     assert [b["payload"] for b in buttons] == [f"/{t}" for t in kb.topics["hsg_pain"].related]
     assert [b["title"] for b in buttons] == [kb.topics[t].title[language] for t in kb.topics["hsg_pain"].related]
     assert all(b["type"] == "oa.query.hide" for b in buttons)
-    request = [r for r in zalo_api.requests if r["json"]["recipient"]["user_id"] == user][0]
+    request = [r for r in zalo_api.requests if zalo_api.recipient(r["json"]) == user][0]
     assert request["path"] == "/v3.0/oa/message/cs"
     assert request["headers"]["access_token"] == ZALO_ENV["ZALO_ACCESS_TOKEN"]
 
