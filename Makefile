@@ -27,7 +27,7 @@ export WEB_PORT ?= 8080
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 export TRACKER_SQLITE_PATH ?= var/tracker.db
 
-.PHONY: help install spacy web browser train run actions shell test unit validate conversations eval lock clean
+.PHONY: help install spacy web browser nginx prod-up prod-down train run actions shell test unit validate conversations eval lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -67,6 +67,16 @@ train: $(MODEL) ## train the model into models/ (only when data, config or code 
 run: $(MODEL) web ## set up as needed, start the action server, Rasa (REST + socket.io) and the web page
 	scripts/run.sh
 
+prod-up: $(MODEL) nginx ## production profile: action server, 2 Rasa replicas on PostgreSQL + Redis, nginx on :8000
+	scripts/prod.sh up
+
+prod-down: ## stop the production profile
+	scripts/prod.sh down
+
+nginx: ## Debian's nginx for the production profile (installs it as root if missing)
+	@command -v nginx >/dev/null || command -v /usr/sbin/nginx >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
+
 actions: $(VENV)/.installed ## start only the action server
 	$(RASA) run actions --actions actions --port $(ACTIONS_PORT)
 
@@ -76,7 +86,7 @@ shell: $(MODEL) ## chat in the terminal (starts the action server too)
 validate: $(VENV)/.installed ## check domain, NLU data and rules (fails on warnings)
 	$(RASA) data validate --data data/nlu data/rules --domain domain.yml --config config.yml --fail-on-warning
 
-unit: $(MODEL) web browser ## pytest: knowledge base, actions, language, safety net, servers
+unit: $(MODEL) web browser nginx ## pytest: knowledge base, actions, language, safety net, servers
 	$(PY) -m pytest -q tests
 
 conversations: $(MODEL) ## conversation tests (tests/test_conversations.yml)

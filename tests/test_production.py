@@ -1,0 +1,111 @@
+"""The production profile for real: `scripts/prod.sh` with 2 Rasa replicas on the machine's
+PostgreSQL and Redis, behind nginx. Bounded, loopback only. Skipped when PostgreSQL, Redis or
+nginx are not there (`make unit` installs nginx; CI machines run PostgreSQL and Redis)."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+
+from tests.conftest import ROOT
+from tests.live import MODEL, _free_port
+
+HOTLINE = "1900 232 389"
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+
+
+def _reachable(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+pytestmark = [
+    pytest.mark.skipif(not MODEL.exists(), reason="needs a trained model: make train"),
+    pytest.mark.skipif(not (_reachable(5432) and _reachable(6379)), reason="needs PostgreSQL and Redis"),
+    pytest.mark.skipif(NGINX is None, reason="needs nginx: make nginx"),
+]
+
+
+def psql(sql: str, db: str = "postgres") -> str:
+    return subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-Atc", sql],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def prod(tmp_path_factory):
+    base = _free_port()
+    env = {**os.environ, "PATH": os.environ["PATH"] + ":/usr/sbin",
+           "PROD_DIR": str(tmp_path_factory.mktemp("prod")), "PROD_PORT": str(_free_port()),
+           "PROD_RASA_BASE_PORT": str(base), "PROD_ACTIONS_PORT": str(_free_port()),
+           "TRACKER_DB_NAME": f"hsg_test_{os.getpid()}", "REDIS_DB": "3"}
+    # the replica ports are base+1, base+2: make sure they are free too
+    for port in (base + 1, base + 2):
+        assert not _reachable(port)
+    script = [str(ROOT / "scripts" / "prod.sh")]
+    subprocess.run(script + ["up"], cwd=ROOT, env=env, check=True, timeout=300)
+    yield {**env, "replicas": [f"http://127.0.0.1:{base + i}" for i in (1, 2)]}
+    subprocess.run(script + ["down"], cwd=ROOT, env=env, timeout=60)
+    time.sleep(1)
+    psql(f"drop database if exists {env['TRACKER_DB_NAME']}")
+
+
+def say(url: str, sender: str, text: str):
+    return requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+
+
+def public(prod) -> str:
+    return f"http://127.0.0.1:{prod['PROD_PORT']}"
+
+
+def test_one_conversation_across_replicas_stays_coherent(prod, kb):
+    messages = ["hello", "what is hsg", "does it hurt", "chup hsg co dau ko", "/hsg_timing", "thanks"]
+    for i, text in enumerate(messages):
+        reply = say(prod["replicas"][i % 2], "alternating", text)
+        assert reply.status_code == 200 and reply.json(), (text, reply.text)
+    rows = psql("select type_name, data::json->>'text' from events where sender_id = 'alternating' "
+                "order by id", prod["TRACKER_DB_NAME"]).splitlines()
+    said = [r.split("|", 1)[1] for r in rows if r.startswith("user|")]
+    assert said == messages  # every message stored once, in order
+    # the disclaimer was shown once, by whichever replica answered first
+    bot = [r.split("|", 1)[1] for r in rows if r.startswith("bot|")]
+    assert sum("not a diagnosis" in b for b in bot) == 1
+    # the button tap after a Vietnamese message is answered in Vietnamese: the slot travelled
+    assert kb.topics["hsg_timing"].answer["vi"] in bot
+    timestamps = psql("select timestamp from events where sender_id = 'alternating' order by id",
+                      prod["TRACKER_DB_NAME"]).splitlines()
+    assert [float(t) for t in timestamps] == sorted(float(t) for t in timestamps)
+
+
+def test_nginx_is_the_only_public_address(prod):
+    assert requests.get(public(prod) + "/", timeout=10).status_code == 200
+    for path in ("/status", "/version", "/conversations/alternating/tracker", "/model/parse"):
+        assert requests.get(public(prod) + path, timeout=10).status_code == 404
+    too_big = requests.post(public(prod) + "/webhooks/rest/webhook", data=b"x" * 100_000,
+                            headers={"Content-Type": "application/json"}, timeout=10)
+    assert too_big.status_code == 413
+
+
+def test_a_killed_replica_leaves_the_other_serving(prod):
+    pidfile = os.path.join(prod["PROD_DIR"], "rasa-1.pid")
+    os.kill(int(open(pidfile).read()), signal.SIGKILL)
+    for i in range(8):
+        reply = say(public(prod), f"after-kill-{i}", "what is hsg")
+        assert reply.status_code == 200 and reply.json(), reply.text
+        time.sleep(0.15)  # stay under the per-client rate limit
+
+
+def test_per_client_rate_limit(prod):
+    from concurrent.futures import ThreadPoolExecutor
+
+    time.sleep(3)  # let the client's bucket refill
+    url = public(prod) + "/webhooks/rest/webhook"
+    with ThreadPoolExecutor(40) as pool:
+        codes = list(pool.map(lambda i: requests.post(
+            url, json={"sender": f"flood-{i}", "message": "hi"}, timeout=60).status_code, range(40)))
+    assert codes.count(429) >= 10, codes  # 40 at once: the burst of 20 passes, the rest waits
+    assert set(codes) <= {200, 429}
