@@ -90,6 +90,53 @@ def test_nginx_is_the_only_public_address(prod):
     assert too_big.status_code == 413
 
 
+def _client_from(ip: str) -> requests.Session:
+    """A session whose connections come from `ip` (a loopback address): one simulated patient."""
+    from requests.adapters import HTTPAdapter
+
+    class SourceAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            kwargs["source_address"] = (ip, 0)
+            super().init_poolmanager(*args, **kwargs)
+
+    session = requests.Session()
+    session.mount("http://", SourceAdapter())
+    return session
+
+
+def test_load_50_conversations_of_20_messages_through_nginx(prod):
+    """Each conversation comes from its own loopback address, as patients come from their own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["hello", "what is hsg", "does it hurt", "chup hsg co dau ko", "how do i prepare",
+                 "/hsg_timing", "is spotting normal after hsg", "how much is it", "thanks", "bye"] * 2
+    url = public(prod) + "/webhooks/rest/webhook"
+
+    def conversation(i):
+        client = _client_from(f"127.0.1.{i + 1}")
+        failures = []
+        for text in questions:
+            reply = client.post(url, json={"sender": f"load-{i}", "message": text}, timeout=120)
+            if reply.status_code != 200 or not reply.json():
+                failures.append((text, reply.status_code, reply.text[:100]))
+        return failures
+
+    started = time.time()
+    with ThreadPoolExecutor(50) as pool:
+        failures = [f for result in pool.map(conversation, range(50)) for f in result]
+    elapsed = time.time() - started
+    assert failures == []
+    counts = psql("select sender_id, count(*) filter (where type_name = 'user'), "
+                  "count(*) filter (where type_name = 'bot') from events "
+                  "where sender_id like 'load-%' group by 1", prod["TRACKER_DB_NAME"]).splitlines()
+    assert len(counts) == 50
+    for row in counts:
+        sender, users, bots = row.split("|")
+        assert int(users) == 20 and int(bots) >= 20, row
+    print(f"\nload: 50 conversations x 20 messages = 1000 answered, 0 errors, "
+          f"{elapsed:.1f} s, {1000 / elapsed:.1f} messages/s through nginx; events complete in PostgreSQL")
+
+
 def test_a_killed_replica_leaves_the_other_serving(prod):
     pidfile = os.path.join(prod["PROD_DIR"], "rasa-1.pid")
     os.kill(int(open(pidfile).read()), signal.SIGKILL)
