@@ -137,6 +137,64 @@ def test_load_50_conversations_of_20_messages_through_nginx(prod):
           f"{elapsed:.1f} s, {1000 / elapsed:.1f} messages/s through nginx; events complete in PostgreSQL")
 
 
+def test_action_server_stopped_mid_run_then_back(prod, kb):
+    import sys
+
+    pidfile = os.path.join(prod["PROD_DIR"], "actions.pid")
+    os.kill(int(open(pidfile).read()), signal.SIGTERM)
+    time.sleep(1)
+    for i, text in enumerate(["what is hsg", "chup hsg co dau ko", "how do i prepare"]):
+        replies = say(public(prod), f"no-actions-{i}", text).json()
+        assert any(HOTLINE in r.get("text", "") for r in replies), replies
+    log = open(os.path.join(prod["PROD_DIR"], "actions-restarted.log"), "wb")
+    process = subprocess.Popen(
+        [sys.executable, "scripts/rasa_cli.py", "run", "actions", "--actions", "actions",
+         "--port", prod["PROD_ACTIONS_PORT"]], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env={k: v for k, v in prod.items() if k != "replicas"})
+    open(pidfile, "w").write(str(process.pid))  # so that `prod.sh down` stops it
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{prod['PROD_ACTIONS_PORT']}/health", timeout=2).ok:
+                break
+        except requests.RequestException:
+            time.sleep(0.5)
+    replies = say(public(prod), "no-actions-0", "what is hsg").json()
+    assert kb.topics["hsg_definition"].answer["en"] in [r.get("text") for r in replies]
+
+
+@pytest.mark.skipif(not shutil.which("pg_ctlcluster") or not os.path.isdir("/etc/postgresql"),
+                    reason="needs Debian's pg_ctlcluster to restart PostgreSQL")
+def test_postgresql_restart_mid_run_loses_nothing(prod):
+    import threading
+
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    results = []
+
+    def talk():
+        for i in range(30):
+            reply = say(public(prod), "db-restart", "what is hsg" if i % 2 else "does it hurt")
+            results.append((reply.status_code, reply.json() if reply.status_code == 200 else reply.text))
+            time.sleep(0.25)
+
+    talker = threading.Thread(target=talk)
+    talker.start()
+    time.sleep(2)
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+                   check=True, timeout=120)
+    talker.join()
+    assert all(code == 200 and body for code, body in results), results
+    users = psql("select count(*) from events where sender_id = 'db-restart' and type_name = 'user'",
+                 prod["TRACKER_DB_NAME"])
+    disclaimers = psql("select count(*) from events where sender_id = 'db-restart' and type_name = 'bot' "
+                       "and data like '%not a diagnosis%'", prod["TRACKER_DB_NAME"])
+    # every turn stored, and the conversation never started over (one disclaimer)
+    assert (int(users), int(disclaimers)) == (30, 1)
+    # the conversations of the earlier tests are all still there
+    assert int(psql("select count(distinct sender_id) from events where sender_id like 'load-%'",
+                    prod["TRACKER_DB_NAME"])) == 50
+
+
 def test_a_killed_replica_leaves_the_other_serving(prod):
     pidfile = os.path.join(prod["PROD_DIR"], "rasa-1.pid")
     os.kill(int(open(pidfile).read()), signal.SIGKILL)
