@@ -21,6 +21,8 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.facebook import FacebookInput, Messenger
 from sanic import Blueprint, response
+
+from channels import required
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -41,10 +43,7 @@ class MessengerInput(FacebookInput):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "MessengerInput":
-        credentials = credentials or {}
-        missing = [k for k in ("verify", "secret", "page-access-token") if not credentials.get(k)]
-        if missing:
-            raise ValueError(f"Messenger channel: missing credentials {missing}")
+        credentials = required(credentials, ("verify", "secret", "page-access-token"), "Messenger")
         return cls(credentials["verify"], credentials["secret"], credentials["page-access-token"],
                    credentials.get("graph_url"))
 

@@ -25,6 +25,8 @@ from aiogram.types import Update
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.telegram import TelegramOutput
 from sanic import Blueprint, response
+
+from channels import required
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -50,11 +52,8 @@ class TelegramChannel(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "TelegramChannel":
-        credentials = credentials or {}
-        missing = [k for k in ("access_token", "verify", "webhook_url", "secret_token")
-                   if not credentials.get(k)]
-        if missing:
-            raise ValueError(f"Telegram channel: missing credentials {missing}")
+        credentials = required(
+            credentials, ("access_token", "verify", "webhook_url", "secret_token"), "Telegram")
         return cls(str(credentials["access_token"]), str(credentials["webhook_url"]),
                    str(credentials["secret_token"]),
                    str(credentials.get("api_base") or "https://api.telegram.org"))

@@ -25,6 +25,8 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
+
+from channels import required
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -94,10 +96,7 @@ class ZaloInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "ZaloInput":
-        credentials = credentials or {}
-        missing = [k for k in ("app_id", "oa_secret_key", "access_token") if not credentials.get(k)]
-        if missing:
-            raise ValueError(f"Zalo channel: missing credentials {missing}")
+        credentials = required(credentials, ("app_id", "oa_secret_key", "access_token"), "Zalo")
         return cls(
             str(credentials["app_id"]),
             str(credentials["oa_secret_key"]),

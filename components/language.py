@@ -9,7 +9,8 @@
 - `language_preference`: an explicit choice, from the channel metadata `language` (the web
   widget's switch) or from the message itself ("answer in English", "nói tiếng Việt đi").
 
-A reply is in `language_preference` when set, else in `language` (`reply_language`).
+A reply is in `language_preference` when set, else in `language`: the response conditions in
+domain.yml and `actions.replies.reply_language` apply that order (a test checks they agree).
 """
 import logging
 import re
@@ -137,16 +138,6 @@ def metadata_language(metadata: Any) -> Optional[Text]:
         return None
     value = value.strip().lower()[:2]
     return value if value in LANGUAGES else None
-
-
-def reply_language(
-    preference: Optional[Text], detected: Optional[Text], default: Text = "vi"
-) -> Text:
-    """The language of the reply: an explicit choice wins over the detected language."""
-    for value in (preference, detected):
-        if value in LANGUAGES:
-            return value
-    return default
 
 
 @DefaultV1Recipe.register(

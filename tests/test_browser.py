@@ -3,7 +3,6 @@ against the real page, Rasa and the action server on 127.0.0.1. Screenshots go t
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 
