@@ -107,7 +107,7 @@ class MessengerInput(FacebookInput):
                 return response.json({"error": "invalid signature"}, status=403)
             try:
                 event = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 return response.json({"error": "body is not JSON"}, status=400)
             if not self.well_formed(event):
                 return response.json({"error": "not a Messenger page event"}, status=400)

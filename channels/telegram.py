@@ -110,7 +110,7 @@ class TelegramChannel(InputChannel):
                 return response.json({"error": "invalid secret token"}, status=403)
             try:
                 update = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 return response.json({"error": "body is not JSON"}, status=400)
             found = self.text_and_chat(update) if isinstance(update, dict) else None
             if found is None or not isinstance(update.get("update_id"), int):

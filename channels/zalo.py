@@ -137,7 +137,7 @@ class ZaloInput(InputChannel):
         async def webhook(request: Request) -> HTTPResponse:
             try:
                 event = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 return response.json({"error": "body is not JSON"}, status=400)
             if not isinstance(event, dict):
                 return response.json({"error": "body is not a Zalo event"}, status=400)
