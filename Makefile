@@ -27,7 +27,7 @@ export WEB_PORT ?= 8080
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 export TRACKER_SQLITE_PATH ?= var/tracker.db
 
-.PHONY: help install spacy web browser nginx prod-up prod-down train run actions shell test unit validate conversations eval lock clean
+.PHONY: purge-older-than help install spacy web browser nginx prod-up prod-down train run actions shell test unit validate conversations eval lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -76,6 +76,10 @@ prod-down: ## stop the production profile
 nginx: ## Debian's nginx for the production profile (installs it as root if missing)
 	@command -v nginx >/dev/null || command -v /usr/sbin/nginx >/dev/null || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
+
+purge-older-than: $(VENV)/.installed ## retention: delete conversations idle for DAYS days (TRACKER_DB_URL for PostgreSQL)
+	@test -n "$(DAYS)" || { echo "usage: make purge-older-than DAYS=N"; exit 2; }
+	$(PY) scripts/purge.py --days $(DAYS)
 
 actions: $(VENV)/.installed ## start only the action server
 	$(RASA) run actions --actions actions --port $(ACTIONS_PORT)
