@@ -127,3 +127,26 @@ def servers(tmp_path_factory, zalo_api):
     servers.stop()
 
 
+def socketio_client(servers, session_id: str):
+    """A python-socketio client on Rasa's socket.io channel; replies collect in `.received`."""
+    import socketio
+
+    client = socketio.Client()
+    client.received = []
+    client.on("bot_uttered", lambda data: client.received.append(data))
+    client.connect(f"http://127.0.0.1:{servers.rasa_port}", socketio_path="/socket.io",
+                   transports=["polling"])
+    client.emit("session_request", {"session_id": session_id})
+    time.sleep(1)
+    return client
+
+
+def socketio_ask(servers, session_id: str, text: str, expected: str, timeout: float = 60) -> None:
+    """Ask over socket.io as a new client and wait until `expected` arrives as a bot message."""
+    client = socketio_client(servers, session_id)
+    client.emit("user_uttered", {"message": text, "session_id": session_id})
+    deadline = time.time() + timeout
+    while not any(r.get("text") == expected for r in client.received):
+        assert time.time() < deadline, client.received
+        time.sleep(0.2)
+    client.disconnect()

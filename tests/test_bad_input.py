@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from tests.live import HOTLINE, MODEL
+from tests.live import HOTLINE, MODEL, socketio_ask, socketio_client
 
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="needs a trained model: make train")
 
@@ -57,13 +57,7 @@ def test_a_thousand_bad_rest_requests(servers, kb):
 
 
 def test_bad_socketio_events_do_not_break_the_server(servers, kb):
-    import socketio
-
-    received = []
-    client = socketio.Client()
-    client.on("bot_uttered", lambda data: received.append(data))
-    client.connect(f"http://127.0.0.1:{servers.rasa_port}", socketio_path="/socket.io", transports=["polling"])
-    client.emit("session_request", {"session_id": "sio-fuzz"})
+    client = socketio_client(servers, "sio-fuzz")
     payloads = [None, "text", 42, [], {}, {"message": None}, {"message": 42, "session_id": "sio-fuzz"},
                 {"session_id": "sio-fuzz"}, {"message": "x" * 100_000, "session_id": "sio-fuzz"},
                 {"message": "\u0000\ud7ff", "session_id": "sio-fuzz"}, {"message": "hi", "session_id": None},
@@ -74,20 +68,8 @@ def test_bad_socketio_events_do_not_break_the_server(servers, kb):
             client.emit("user_uttered", payload)
     time.sleep(2)
     client.disconnect()
-
     # a patient connecting afterwards is served as usual
-    received = []
-    patient = socketio.Client()
-    patient.on("bot_uttered", lambda data: received.append(data))
-    patient.connect(f"http://127.0.0.1:{servers.rasa_port}", socketio_path="/socket.io", transports=["polling"])
-    patient.emit("session_request", {"session_id": "sio-after-fuzz"})
-    time.sleep(1)
-    patient.emit("user_uttered", {"message": "does hsg hurt", "session_id": "sio-after-fuzz"})
-    deadline = time.time() + 60
-    while not any(r.get("text") == kb.topics["hsg_pain"].answer["en"] for r in received):
-        assert time.time() < deadline, received
-        time.sleep(0.2)
-    patient.disconnect()
+    socketio_ask(servers, "sio-after-fuzz", "does hsg hurt", kb.topics["hsg_pain"].answer["en"])
     assert servers.rasa.poll() is None
     reply = servers.say("after-sio-fuzz", "how much is it")
     assert any(HOTLINE in m.get("text", "") for m in reply)

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from tests.live import HOTLINE, MODEL, ZALO_ENV
+from tests.live import HOTLINE, MODEL, ZALO_ENV, socketio_ask
 
 pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="needs a trained model: make train")
 
@@ -84,21 +84,7 @@ def test_conversation_is_stored_in_the_tracker_store(servers):
 
 
 def test_socketio_client_gets_its_replies(servers, kb):
-    import socketio
-
-    received = []
-    client = socketio.Client()
-    client.on("bot_uttered", lambda data: received.append(data))
-    client.connect(f"http://127.0.0.1:{servers.rasa_port}", socketio_path="/socket.io",
-                   transports=["polling"])
-    client.emit("session_request", {"session_id": "sio-1"})
-    time.sleep(1)
-    client.emit("user_uttered", {"message": "does hsg hurt", "session_id": "sio-1"})
-    deadline = time.time() + 30
-    while not any(r.get("text") == kb.topics["hsg_pain"].answer["en"] for r in received):
-        assert time.time() < deadline, received
-        time.sleep(0.2)
-    client.disconnect()
+    socketio_ask(servers, "sio-1", "does hsg hurt", kb.topics["hsg_pain"].answer["en"], timeout=30)
 
 
 def test_action_server_down_still_gives_the_hotline_then_recovers(servers, kb):
