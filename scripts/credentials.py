@@ -28,10 +28,20 @@ CHANNELS = {
                                 "access_token": "ZALO_ACCESS_TOKEN", "api_base": "ZALO_API_BASE"},
 }
 OPTIONAL = {"ZALO_API_BASE", "FACEBOOK_GRAPH_URL", "TELEGRAM_API_BASE"}
+SOCKETIO = "channels.socketio.GuardedSocketIOInput"
 
 
 def credentials(environ=os.environ) -> dict:
     result = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8")) or {}
+    socketio = result.get(SOCKETIO) or {}
+    if environ.get("HSG_ALLOWED_ORIGINS"):  # web origins are not secret: written as they are
+        socketio["cors_allowed_origins"] = [
+            origin.strip() for origin in environ["HSG_ALLOWED_ORIGINS"].split(",") if origin.strip()]
+    if environ.get("SOCKETIO_JWT_KEY"):
+        socketio["jwt_key"] = "${SOCKETIO_JWT_KEY}"
+        if environ.get("SOCKETIO_JWT_METHOD"):
+            socketio["jwt_method"] = "${SOCKETIO_JWT_METHOD}"
+    result[SOCKETIO] = socketio
     for channel, fields in CHANNELS.items():
         present = {field: var for field, var in fields.items() if environ.get(var)}
         required = {field for field, var in fields.items() if var not in OPTIONAL}

@@ -12,6 +12,9 @@ cd "$(dirname "$0")/.."
 : "${TRACKER_DB_USER:=postgres}" "${TRACKER_DB_PASSWORD:=}" "${TRACKER_DB_LOGIN_DB:=postgres}"
 : "${REDIS_HOST:=127.0.0.1}" "${REDIS_PORT:=6379}" "${REDIS_DB:=1}" "${REDIS_PASSWORD:=}"
 : "${PYTHONWARNINGS:=ignore::DeprecationWarning,ignore::PendingDeprecationWarning}"
+# the web pages allowed to open the chat (set it to the hospital's site), stored text masked
+: "${HSG_ALLOWED_ORIGINS:=http://127.0.0.1:$PROD_PORT,http://localhost:$PROD_PORT}" "${HSG_MASK_STORED_PII:=true}"
+export HSG_ALLOWED_ORIGINS HSG_MASK_STORED_PII
 export TRACKER_DB_HOST TRACKER_DB_PORT TRACKER_DB_NAME TRACKER_DB_USER TRACKER_DB_PASSWORD \
   TRACKER_DB_LOGIN_DB REDIS_HOST REDIS_PORT REDIS_DB REDIS_PASSWORD PYTHONWARNINGS
 export PYTHONPATH="$PWD" RASA_TELEMETRY_ENABLED=false

@@ -8,7 +8,8 @@ mode=${1:-server}
 : "${RASA_PORT:=5005}" "${ACTIONS_PORT:=5055}" "${WEB_PORT:=8080}"
 : "${ACTION_ENDPOINT_URL:=http://127.0.0.1:${ACTIONS_PORT}/webhook}" "${TRACKER_SQLITE_PATH:=var/tracker.db}"
 : "${PYTHONWARNINGS:=ignore::DeprecationWarning,ignore::PendingDeprecationWarning}"
-export ACTION_ENDPOINT_URL TRACKER_SQLITE_PATH PYTHONWARNINGS PYTHONPATH="$PWD"
+: "${HSG_ALLOWED_ORIGINS:=http://localhost:${WEB_PORT},http://127.0.0.1:${WEB_PORT}}"  # the chat page's origin
+export ACTION_ENDPOINT_URL TRACKER_SQLITE_PATH PYTHONWARNINGS HSG_ALLOWED_ORIGINS PYTHONPATH="$PWD"
 mkdir -p var
 .venv/bin/python scripts/credentials.py var/credentials.yml  # channels whose variables are set
 

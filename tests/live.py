@@ -46,16 +46,18 @@ def _wait(url: str, process: subprocess.Popen, log: Path, seconds: float = 240) 
 class Servers:
     """The action server and Rasa, as `make run` starts them, on free ports."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, **env: str) -> None:
         self.workdir = workdir
         self.actions_port, self.rasa_port = _free_port(), _free_port()
+        self.web_port = _free_port()  # where a test serves the chat page: an allowed origin
         self.env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
             "TRACKER_SQLITE_PATH": str(workdir / "tracker.db"),
             "RASA_TELEMETRY_ENABLED": "false",
-            **ZALO_ENV, **FACEBOOK_ENV, **TELEGRAM_ENV,
+            "HSG_ALLOWED_ORIGINS": f"http://127.0.0.1:{self.web_port}",
+            **ZALO_ENV, **FACEBOOK_ENV, **TELEGRAM_ENV, **env,
         }
         self.actions = None
 

@@ -25,7 +25,7 @@ def page_url(servers, tmp_path_factory):
     index = site / "index.html"
     index.write_text(index.read_text(encoding="utf-8").replace(
         'data-server=""', f'data-server="http://127.0.0.1:{servers.rasa_port}"'), encoding="utf-8")
-    port = _free_port()
+    port = servers.web_port  # the origin the test servers allow
     process = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
                                 "--directory", str(site)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"

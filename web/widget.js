@@ -3,6 +3,8 @@
  * Needs socket.io-client (vendor/socket.io.min.js). Options on its <script> tag:
  *   data-server   Rasa's address (default: same host, port 5005)
  *   data-language "vi" or "en" (default: the page's <html lang>, then the browser's language)
+ *   data-token-url where the hospital's site issues a short-lived chat token (JSON {"token": ...}),
+ *                 fetched at every (re)connection; only when Rasa requires tokens (SOCKETIO_JWT_KEY)
  * Every text is put in the page with textContent: nothing a user or the bot sends is HTML.
  */
 (function () {
@@ -10,6 +12,7 @@
   var script = document.currentScript;
   var server = (script && script.dataset.server) ||
     (location.protocol + "//" + (location.hostname || "localhost") + ":5005");
+  var tokenUrl = script && script.dataset.tokenUrl;
   var KEY = "hsg-chat:";
   var UI = {
     vi: { open: "Mở hộp chat hỏi đáp về HSG", close: "Đóng hộp chat", title: "Hỏi đáp về chụp HSG",
@@ -142,7 +145,15 @@
 
   function connect() {
     if (socket || typeof io === "undefined") return;
-    socket = io(server, { path: "/socket.io", transports: ["websocket"], reconnection: true });
+    var options = { path: "/socket.io", transports: ["websocket"], reconnection: true };
+    if (tokenUrl) {
+      options.auth = function (send) {
+        fetch(tokenUrl, { credentials: "same-origin" })
+          .then(function (r) { return r.json(); })
+          .then(function (j) { send({ token: j.token }); }, function () { send({}); });
+      };
+    }
+    socket = io(server, options);
     socket.on("connect", function () {
       socket.emit("session_request", { session_id: state.session });
     });
