@@ -27,7 +27,7 @@ export WEB_PORT ?= 8080
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 export TRACKER_SQLITE_PATH ?= var/tracker.db
 
-.PHONY: purge-older-than help install spacy web browser nginx prod-up prod-down train run actions shell test unit validate conversations eval lock clean
+.PHONY: purge-older-than report help install spacy web browser nginx prod-up prod-down train run actions shell test unit validate conversations eval lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -80,6 +80,9 @@ nginx: ## Debian's nginx for the production profile (installs it as root if miss
 purge-older-than: $(VENV)/.installed ## retention: delete conversations idle for DAYS days (TRACKER_DB_URL for PostgreSQL)
 	@test -n "$(DAYS)" || { echo "usage: make purge-older-than DAYS=N"; exit 2; }
 	$(PY) scripts/purge.py --days $(DAYS)
+
+report: $(VENV)/.installed ## curator report: escalated questions, topics, languages (SINCE=days TOP=n OUT=dir; TRACKER_DB_URL)
+	$(PY) scripts/report.py $(if $(SINCE),--since $(SINCE)) $(if $(TOP),--top $(TOP)) $(if $(OUT),--out $(OUT))
 
 actions: $(VENV)/.installed ## start only the action server
 	$(RASA) run actions --actions actions --port $(ACTIONS_PORT)
