@@ -9,14 +9,25 @@ retries the read or write (throwing away dead pooled connections first) for up t
 With `HSG_MASK_STORED_PII=true` the patient's text is stored with phone numbers, e-mail addresses
 and introduced names masked (components/pii.py); the conversation in memory is unchanged, so the
 current turn is answered from what the patient wrote.
+
+On SQLite (the laptop default) connections stay open (pooled) and the database runs in WAL mode
+with `synchronous=NORMAL`: a commit no longer waits for disk flushes and a checkpoint, and
+`make report`/`make purge-older-than` can read while the bot writes. A power cut can lose the
+last turns, not corrupt the file.
 """
 import asyncio
+import itertools
 import logging
 import os
 import time
-from typing import Any, Awaitable, Callable, Iterator, Optional, Text, TypeVar
+import weakref
+from typing import Any, Awaitable, Callable, Dict, Iterator, Optional, Text, Tuple, TypeVar
 
+import sqlalchemy
+import sqlalchemy.event
 import sqlalchemy.exc
+import sqlalchemy.orm
+import sqlalchemy.pool
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -27,16 +38,42 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def _sqlite_pragmas(connection: Any, _: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 class ResilientSQLTrackerStore(SQLTrackerStore):
     """SQL tracker store whose reads and writes wait for the database to come back."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.retry_seconds = float(os.environ.get("HSG_TRACKER_RETRY_SECONDS", "20"))
+        # sender id -> (the tracker last read or saved, how many of its events are stored)
+        self._stored: Dict[Text, Tuple["weakref.ref[DialogueStateTracker]", int]] = {}
         self.mask_pii = os.environ.get("HSG_MASK_STORED_PII", "false").lower() in ("1", "true", "yes")
+        if self.engine.dialect.name == "sqlite":
+            # SQLAlchemy 1.4 opens and closes a file connection per session (NullPool); closing the
+            # last one checkpoints the WAL. Keep connections open instead, in WAL mode.
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sqlalchemy.create_engine(
+                url, poolclass=sqlalchemy.pool.QueuePool, pool_size=2, max_overflow=8,
+                connect_args={"check_same_thread": False})
+            sqlalchemy.event.listen(self.engine, "connect", _sqlite_pragmas)
+            self.sessionmaker = sqlalchemy.orm.sessionmaker(bind=self.engine)
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
-        events = super()._additional_events(session, tracker)
+        # Rasa counts the stored events with a query on every save; the tracker read (or saved)
+        # earlier in this turn already says how many there are (the lock store keeps any other
+        # process off this conversation meanwhile). Any other tracker: Rasa's query.
+        known = self._stored.get(tracker.sender_id)
+        if known and known[0]() is tracker:
+            events = itertools.islice(tracker.events, known[1], len(tracker.events))
+        else:
+            events = super()._additional_events(session, tracker)
         if not self.mask_pii:
             return events
         return (Event.from_parameters(mask_event_data(event.as_dict())) if event.type_name == "user"
@@ -57,12 +94,32 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
+    def _remember(self, tracker: Optional[DialogueStateTracker]) -> None:
+        if tracker is None:
+            return
+        if len(self._stored) > 1000:  # forget the turns that are over
+            self._stored = {k: v for k, v in self._stored.items() if v[0]() is not None}
+        self._stored[tracker.sender_id] = (weakref.ref(tracker), len(tracker.events))
+
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
-        return await self._with_retry("read", lambda: super(ResilientSQLTrackerStore, self).retrieve(sender_id))
+        tracker = await self._with_retry(
+            "read", lambda: super(ResilientSQLTrackerStore, self).retrieve(sender_id))
+        self._remember(tracker)
+        return tracker
 
     async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
         return await self._with_retry(
             "read", lambda: super(ResilientSQLTrackerStore, self).retrieve_full_tracker(conversation_id))
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await self._with_retry("write", lambda: super(ResilientSQLTrackerStore, self).save(tracker))
+        attempts = 0
+
+        async def attempt() -> None:
+            nonlocal attempts
+            if attempts:  # a failed write may have landed: count in the database this time
+                self._stored.pop(tracker.sender_id, None)
+            attempts += 1
+            await super(ResilientSQLTrackerStore, self).save(tracker)
+
+        await self._with_retry("write", attempt)
+        self._remember(tracker)

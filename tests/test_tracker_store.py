@@ -1,0 +1,89 @@
+"""The project's tracker store on SQLite: every event stored once and in order (it counts stored
+events without Rasa's query when it read the tracker itself), WAL mode, optional masking."""
+import asyncio
+import sqlite3
+
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from components.tracker_store import ResilientSQLTrackerStore
+from tests.conftest import ROOT
+
+DOMAIN = Domain.load(str(ROOT / "domain.yml"))
+
+
+def _store(path):
+    return ResilientSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(path))
+
+
+def _rows(path, sender):
+    with sqlite3.connect(path) as db:
+        return [row[0] for row in db.execute(
+            "SELECT type_name FROM events WHERE sender_id = ? ORDER BY id", (sender,))]
+
+
+def _turn(tracker, text):
+    for event in (UserUttered(text, {"name": "hsg_pain", "confidence": 0.9}),
+                  ActionExecuted("action_answer_topic"), SlotSet("last_topic", "hsg_pain"),
+                  BotUttered("answer"), ActionExecuted("action_listen")):
+        tracker.update(event)
+
+
+def test_every_event_is_stored_once_in_order(tmp_path):
+    async def scenario():
+        store, path = _store(tmp_path / "t.db"), tmp_path / "t.db"
+        tracker = DialogueStateTracker("a", DOMAIN.slots)
+        _turn(tracker, "first")
+        await store.save(tracker)  # never read: Rasa's own count
+        for n in range(5):
+            tracker = await store.retrieve("a")
+            _turn(tracker, f"question {n}")
+            await store.save(tracker)
+            tracker.update(BotUttered("a second save in the same turn"))
+            await store.save(tracker)
+            await store.save(tracker)  # nothing new: nothing written
+        # a second store (another replica) reads and writes in between
+        other = await _store(path).retrieve("a")
+        _turn(other, "from the other replica")
+        await _store(path).save(other)
+        tracker = await store.retrieve("a")
+        _turn(tracker, "back on the first")
+        await store.save(tracker)
+        again = await _store(path).retrieve("a")
+        assert [e.as_dict() for e in again.events] == [e.as_dict() for e in tracker.events]
+        assert len(_rows(path, "a")) == len(tracker.events) == 5 + 5 * 6 + 5 + 5
+
+    asyncio.run(scenario())
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path):
+    async def scenario():
+        store = _store(tmp_path / "w.db")
+        tracker = DialogueStateTracker("w", DOMAIN.slots)
+        _turn(tracker, "hello")
+        await store.save(tracker)
+
+    asyncio.run(scenario())
+    with sqlite3.connect(tmp_path / "w.db") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_masking_of_stored_text_is_an_option(tmp_path, monkeypatch):
+    async def save(store, sender):
+        tracker = DialogueStateTracker(sender, DOMAIN.slots)
+        _turn(tracker, "my phone is 0912 345 678, does it hurt?")
+        await store.save(tracker)
+        return tracker
+
+    async def scenario():
+        plain = await save(_store(tmp_path / "m.db"), "plain")
+        monkeypatch.setenv("HSG_MASK_STORED_PII", "true")
+        masked = await save(_store(tmp_path / "m.db"), "masked")
+        assert masked.latest_message.text == plain.latest_message.text  # in memory: as typed
+        stored = {sender: (await _store(tmp_path / "m.db").retrieve(sender)).events[0].text
+                  for sender in ("plain", "masked")}
+        assert stored == {"plain": "my phone is 0912 345 678, does it hurt?",
+                          "masked": "my phone is [phone], does it hurt?"}
+
+    asyncio.run(scenario())
