@@ -33,7 +33,7 @@ wait_up() {  # url pidfile log
 up() {
   mkdir -p "$PROD_DIR"
   $PY scripts/credentials.py "$PROD_DIR/credentials.yml" >/dev/null
-  $PY scripts/rasa_cli.py run actions --actions actions --port "$PROD_ACTIONS_PORT" \
+  $PY scripts/actions_cli.py --actions actions --port "$PROD_ACTIONS_PORT" \
     >"$PROD_DIR/actions.log" 2>&1 & echo $! >"$PROD_DIR/actions.pid"
   upstream=""
   for i in $(seq "$REPLICAS"); do

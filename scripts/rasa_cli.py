@@ -19,7 +19,8 @@ from components.pii import install_log_masking  # noqa: E402
 from rasa.__main__ import main  # noqa: E402
 
 install_log_masking()
-speedups.install()
+if sys.argv[1:3] != ["run", "actions"]:  # the action server needs none of Rasa's core
+    speedups.install()
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -64,7 +64,7 @@ class Servers:
     def start_actions(self) -> None:
         log = self.workdir / "actions.log"
         self.actions = subprocess.Popen(
-            [sys.executable, "scripts/rasa_cli.py", "run", "actions", "--actions", "actions",
+            [sys.executable, "scripts/actions_cli.py", "--actions", "actions",
              "--port", str(self.actions_port)],
             cwd=ROOT, env=self.env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
         )

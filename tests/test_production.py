@@ -148,7 +148,7 @@ def test_action_server_stopped_mid_run_then_back(prod, kb):
         assert any(HOTLINE in r.get("text", "") for r in replies), replies
     log = open(os.path.join(prod["PROD_DIR"], "actions-restarted.log"), "wb")
     process = subprocess.Popen(
-        [sys.executable, "scripts/rasa_cli.py", "run", "actions", "--actions", "actions",
+        [sys.executable, "scripts/actions_cli.py", "--actions", "actions",
          "--port", prod["PROD_ACTIONS_PORT"]], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         env={k: v for k, v in prod.items() if k != "replicas"})
     open(pidfile, "w").write(str(process.pid))  # so that `prod.sh down` stops it
