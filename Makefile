@@ -27,7 +27,7 @@ export WEB_PORT ?= 8080
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 export TRACKER_SQLITE_PATH ?= var/tracker.db
 
-.PHONY: purge-older-than report help install spacy web browser nginx prod-up prod-down train run actions shell test unit validate conversations eval lock clean
+.PHONY: purge-older-than report help install spacy web browser nginx prod-up prod-down train run actions shell test unit validate conversations eval bench bench-smoke lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -85,7 +85,7 @@ report: $(VENV)/.installed ## curator report: escalated questions, topics, langu
 	$(PY) scripts/report.py $(if $(SINCE),--since $(SINCE)) $(if $(TOP),--top $(TOP)) $(if $(OUT),--out $(OUT))
 
 actions: $(VENV)/.installed ## start only the action server
-	$(RASA) run actions --actions actions --port $(ACTIONS_PORT)
+	$(PY) scripts/actions_cli.py --actions actions --port $(ACTIONS_PORT)
 
 shell: $(MODEL) ## chat in the terminal (starts the action server too)
 	scripts/run.sh shell
@@ -104,6 +104,12 @@ eval: $(MODEL) ## score the held-out NLU test set (tests/nlu/), fail below the t
 	$(PY) scripts/evaluate.py --model $(MODEL) --out results
 
 test: validate $(MODEL) unit conversations eval ## set up as needed and run every test
+
+bench: $(MODEL) ## benchmark vs Rasa's default recipe, both trained (BENCH_ARGS=--reuse-models: cached peer)
+	$(PY) scripts/bench.py $(BENCH_ARGS)
+
+bench-smoke: $(MODEL) ## quick end-to-end run of the benchmark (small counts; trains the peer once, then cached)
+	$(PY) scripts/bench.py --smoke --reuse-models $(BENCH_ARGS)
 
 lock: ## re-pin constraints.txt from a fresh install of requirements.txt
 	rm -rf /tmp/hsg-lock && $(PYTHON310) -m venv /tmp/hsg-lock
