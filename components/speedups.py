@@ -15,6 +15,10 @@ Measured with py-spy on a running server (issue 5 note, `make bench`), per patie
   hands a task graph to `dask.get`, dask's synchronous scheduler. `SequentialGraphRunner` runs the
   same nodes in the same dependency order in the same thread, remembering the sub-graph per
   target set. Only the server's predictions use it (rasa/core/processor.py); training keeps dask.
+- Every call to the action server opened a new aiohttp session and TCP connection
+  (`EndpointConfig.session`). Here each endpoint keeps one session with keep-alive connections
+  per event loop; idle connections are dropped after 4 s, before the action server (Sanic,
+  5 s) would close them under a request.
 
 `install()` is called by scripts/rasa_cli.py, so Rasa runs with them wherever it is started.
 """
@@ -64,8 +68,41 @@ def install() -> None:
     import rasa.core.processor
 
     RemoteAction._validate_action_result = validate_action_result
+    _keep_action_server_connections()
     Event.resolve_by_type = staticmethod(resolve_by_type)
     rasa.core.processor.DaskGraphRunner = _sequential_runner()
+
+
+def _keep_action_server_connections() -> None:
+    import asyncio
+
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+    class KeptSession(aiohttp.ClientSession):
+        """A session that `async with` does not close: the next request reuses it."""
+
+        async def __aexit__(self, *exc_info: Any) -> None:
+            return None
+
+    original = EndpointConfig.session
+
+    def session(self: EndpointConfig) -> aiohttp.ClientSession:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # called outside the server's loop: Rasa's own
+            return original(self)
+        kept = self.__dict__.get("_kept_session")
+        if kept is None or kept.closed or kept._loop is not loop:
+            auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                    if self.basic_auth else None)
+            kept = KeptSession(headers=self.headers, auth=auth,
+                               timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                               connector=aiohttp.TCPConnector(keepalive_timeout=4))
+            self.__dict__["_kept_session"] = kept
+        return kept
+
+    EndpointConfig.session = session
 
 
 def _sequential_runner() -> type:

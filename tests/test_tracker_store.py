@@ -87,3 +87,31 @@ def test_masking_of_stored_text_is_an_option(tmp_path, monkeypatch):
                           "masked": "my phone is [phone], does it hurt?"}
 
     asyncio.run(scenario())
+
+
+def test_saved_tracker_is_reused_only_while_the_database_agrees(tmp_path):
+    async def scenario():
+        path = tmp_path / "c.db"
+        store = _store(path)
+        tracker = DialogueStateTracker("c", DOMAIN.slots)
+        _turn(tracker, "one")
+        await store.save(tracker)
+        assert await store.retrieve("c") is tracker  # nothing newer: no rebuild
+        tracker.update(UserUttered("changed, never saved"))
+        fresh = await store.retrieve("c")  # not the changed object
+        assert fresh is not tracker and len(fresh.events) == len(tracker.events) - 1
+        _turn(fresh, "two")
+        await store.save(fresh)
+        other = await _store(path).retrieve("c")  # another replica answers the next message
+        _turn(other, "three")
+        await _store(path).save(other)
+        mine = await store.retrieve("c")
+        assert mine is not fresh and [e.as_dict() for e in mine.events] == [e.as_dict() for e in other.events]
+        with sqlite3.connect(path) as db:  # a purge
+            db.execute("DELETE FROM events WHERE sender_id = 'c'")
+        await store.save(mine)  # saved again: kept, but the database is what counts
+        with sqlite3.connect(path) as db:
+            db.execute("DELETE FROM events WHERE sender_id = 'c'")
+        assert await store.retrieve("c") is None
+
+    asyncio.run(scenario())
