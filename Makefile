@@ -85,7 +85,7 @@ report: $(VENV)/.installed ## curator report: escalated questions, topics, langu
 	$(PY) scripts/report.py $(if $(SINCE),--since $(SINCE)) $(if $(TOP),--top $(TOP)) $(if $(OUT),--out $(OUT))
 
 actions: $(VENV)/.installed ## start only the action server
-	$(PY) scripts/actions_cli.py --actions actions --port $(ACTIONS_PORT)
+	SANIC_HOST=$${ACTIONS_HOST:-127.0.0.1} $(PY) scripts/actions_cli.py --actions actions --port $(ACTIONS_PORT)
 
 shell: $(MODEL) ## chat in the terminal (starts the action server too)
 	scripts/run.sh shell

@@ -33,7 +33,7 @@ wait_up() {  # url pidfile log
 up() {
   mkdir -p "$PROD_DIR"
   $PY scripts/credentials.py "$PROD_DIR/credentials.yml" >/dev/null
-  $PY scripts/actions_cli.py --actions actions --port "$PROD_ACTIONS_PORT" \
+  SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}" $PY scripts/actions_cli.py --actions actions --port "$PROD_ACTIONS_PORT" \
     >"$PROD_DIR/actions.log" 2>&1 & echo $! >"$PROD_DIR/actions.pid"
   upstream=""
   for i in $(seq "$REPLICAS"); do

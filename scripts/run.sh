@@ -13,7 +13,7 @@ export ACTION_ENDPOINT_URL TRACKER_SQLITE_PATH PYTHONWARNINGS HSG_ALLOWED_ORIGIN
 mkdir -p var
 .venv/bin/python scripts/credentials.py var/credentials.yml  # channels whose variables are set
 
-.venv/bin/python scripts/actions_cli.py --actions actions --port "$ACTIONS_PORT" >var/actions.log 2>&1 &
+SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}" .venv/bin/python scripts/actions_cli.py --actions actions --port "$ACTIONS_PORT" >var/actions.log 2>&1 &
 actions_pid=$!
 web_pid=""
 trap 'kill "$actions_pid" $web_pid 2>/dev/null || true' EXIT INT TERM
