@@ -78,4 +78,4 @@ def tracker_factory():
 
 
 # live servers (tests/live.py), started once for every test module that uses them
-from tests.live import servers, zalo_api  # noqa: E402,F401
+from tests.live import hardened, servers, zalo_api  # noqa: E402,F401

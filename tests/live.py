@@ -129,6 +129,22 @@ def servers(tmp_path_factory, zalo_api):
     servers.stop()
 
 
+JWT_KEY = "test-socketio-jwt-key-of-some-length"
+
+
+@pytest.fixture(scope="session")
+def hardened(tmp_path_factory):
+    """Rasa and the action server logging at DEBUG, storing masked text, requiring tokens."""
+    if not MODEL.exists():
+        pytest.skip("no trained model: make train")
+    servers = Servers(tmp_path_factory.mktemp("hardened"), LOG_LEVEL="DEBUG",
+                      HSG_MASK_STORED_PII="true", SOCKETIO_JWT_KEY=JWT_KEY)
+    servers.start_actions()
+    servers.start_rasa()
+    yield servers
+    servers.stop()
+
+
 def socketio_client(servers, session_id: str):
     """A python-socketio client on Rasa's socket.io channel; replies collect in `.received`."""
     import socketio

@@ -1,13 +1,15 @@
 """The web chat widget in a real browser (Debian's chromium, headless, through chromedriver),
 against the real page, Rasa and the action server on 127.0.0.1. Screenshots go to results/."""
+import json
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
 from tests.conftest import ROOT
-from tests.live import MODEL, _free_port, _wait
+from tests.live import JWT_KEY, MODEL, _wait
 
 RESULTS = ROOT / "results"
 pytestmark = [
@@ -17,19 +19,24 @@ pytestmark = [
 XSS = "<img src=x onerror=alert(1)>"
 
 
-@pytest.fixture(scope="module")
-def page_url(servers, tmp_path_factory):
-    """The real web/ folder, served over HTTP, with the widget pointed at the test Rasa."""
-    site = tmp_path_factory.mktemp("web")
+def serve_page(servers, site, attributes: str = ""):
+    """The real web/ folder served over HTTP on the servers' allowed origin, the widget pointed at
+    their Rasa (plus extra attributes on its script tag). Returns (url, process)."""
     shutil.copytree(ROOT / "web", site, dirs_exist_ok=True, ignore=shutil.ignore_patterns("node_modules"))
     index = site / "index.html"
     index.write_text(index.read_text(encoding="utf-8").replace(
-        'data-server=""', f'data-server="http://127.0.0.1:{servers.rasa_port}"'), encoding="utf-8")
+        'data-server=""', f'data-server="http://127.0.0.1:{servers.rasa_port}" {attributes}'), encoding="utf-8")
     port = servers.web_port  # the origin the test servers allow
     process = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
                                 "--directory", str(site)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     _wait(url, process, site / "index.html")
+    return url, process
+
+
+@pytest.fixture(scope="module")
+def page_url(servers, tmp_path_factory):
+    url, process = serve_page(servers, tmp_path_factory.mktemp("web"))
     yield url
     process.terminate()
 
@@ -122,3 +129,31 @@ def test_widget_on_a_phone_sized_screen(browser, page_url, kb):
     browser.find_element("id", "hsg-input").send_keys("\ue00c")
     wait_for(browser, lambda: not panel.is_displayed())
     assert "hsg-launcher" in browser.switch_to.active_element.get_attribute("class")
+
+
+@pytest.mark.parametrize("valid", [True, False])
+def test_widget_with_chat_tokens(browser, hardened, tmp_path, valid):
+    """With SOCKETIO_JWT_KEY set, the widget fetches a token from data-token-url (the hospital's
+    site would issue it) and is answered; with a bad token it gets no session and says so, with
+    the hotline."""
+    import jwt
+
+    key = JWT_KEY if valid else "a-key-the-server-does-not-know-0123456789"
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "token.json").write_text(json.dumps(
+        {"token": jwt.encode({"exp": int(time.time()) + 600}, key, algorithm="HS256")}))
+    url, process = serve_page(hardened, site, 'data-token-url="token.json"')
+    try:
+        browser.get(url)
+        browser.find_element("css selector", ".hsg-launcher").click()
+        if valid:
+            wait_for(browser, lambda: any("Chào chị" in t for t in bot_texts(browser)))
+        else:
+            time.sleep(3)
+            assert bot_texts(browser) == []  # no session, no greeting
+            ask(browser, "chup hsg co dau ko")
+            wait_for(browser, lambda: any("1900 232 389" in t for t in bot_texts(browser)))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -15,10 +15,9 @@ import yaml
 from channels.socketio import GuardedSocketIOInput, origins
 from components.pii import mask, mask_event_data
 from tests.conftest import ROOT
-from tests.live import MODEL, Servers
+from tests.live import JWT_KEY as SECRET
 
 PII = ["0912 345 678", "lan.nguyen@example.com", "Nguyen Thi Lan", "001234567890"]
-SECRET = "test-socketio-jwt-key-of-some-length"
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -144,19 +143,6 @@ def test_web_chat_accepts_only_the_allowed_origin(servers):
     assert response.status_code == 200 and response.headers["Access-Control-Allow-Origin"] == allowed
     assert _handshake(servers.rasa_port, "https://evil.example").status_code == 400
     assert _handshake(servers.rasa_port).status_code == 200  # apps send no Origin
-
-
-@pytest.fixture(scope="module")
-def hardened(tmp_path_factory):
-    """Rasa and the action server logging at DEBUG, storing masked text, requiring tokens."""
-    if not MODEL.exists():
-        pytest.skip("no trained model: make train")
-    servers = Servers(tmp_path_factory.mktemp("hardened"), LOG_LEVEL="DEBUG",
-                      HSG_MASK_STORED_PII="true", SOCKETIO_JWT_KEY=SECRET)
-    servers.start_actions()
-    servers.start_rasa()
-    yield servers
-    servers.stop()
 
 
 def _connect(servers, auth=None):
