@@ -33,7 +33,6 @@ def install() -> None:
     if _installed:
         return
     _installed = True
-    from jsonschema import ValidationError
     from jsonschema.exceptions import best_match
     from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction
@@ -41,18 +40,12 @@ def install() -> None:
 
     spec = RemoteAction.action_response_format_spec()
     validator = validator_for(spec)(spec)
-    original_message = RemoteAction._validate_action_result
+    rasa_validate = RemoteAction._validate_action_result
 
     def validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
-        error = best_match(validator.iter_errors(result))
-        if error is None:
+        if best_match(validator.iter_errors(result)) is None:
             return True
-        # the same message as Rasa's own (rasa/core/actions/action.py)
-        try:
-            original_message(self, result)
-        except ValidationError as rasa_error:
-            raise rasa_error
-        raise error
+        return rasa_validate(self, result)  # invalid (rare): Rasa's own check raises its error
 
     resolve = Event.resolve_by_type
     known: Dict[Text, Type[Event]] = {}
@@ -112,14 +105,17 @@ def _sequential_runner() -> type:
     class SequentialGraphRunner(DaskGraphRunner):
         """`DaskGraphRunner` without dask: the nodes run depth-first, each once, in this thread."""
 
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._schemas: Dict[Any, Any] = {}  # targets -> the nodes they need
+
         def run(self, inputs: Optional[Dict[Text, Any]] = None,
                 targets: Optional[List[Text]] = None) -> Dict[Text, Any]:
             run_targets = targets if targets else self._graph_schema.target_names
             key = tuple(run_targets)
-            cache = self.__dict__.setdefault("_schemas", {})
-            if key not in cache:
-                cache[key] = self._graph_schema.minimal_graph_schema(run_targets).nodes
-            nodes = cache[key]
+            if key not in self._schemas:
+                self._schemas[key] = self._graph_schema.minimal_graph_schema(run_targets).nodes
+            nodes = self._schemas[key]
             results: Dict[Text, Any] = {}
             for name, value in (inputs or {}).items():
                 if isinstance(value, str) and value in nodes:

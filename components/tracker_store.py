@@ -20,9 +20,8 @@ import itertools
 import logging
 import os
 import time
-import weakref
 from collections import OrderedDict
-from typing import Any, Awaitable, Callable, Dict, Iterator, Optional, Text, Tuple, TypeVar
+from typing import Any, Awaitable, Callable, Iterator, Optional, Text, Tuple, TypeVar
 
 import sqlalchemy
 import sqlalchemy.event
@@ -53,10 +52,9 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.retry_seconds = float(os.environ.get("HSG_TRACKER_RETRY_SECONDS", "20"))
-        # sender id -> (the tracker last read or saved, how many of its events are stored)
-        self._stored: Dict[Text, Tuple["weakref.ref[DialogueStateTracker]", int]] = {}
-        # sender id -> (tracker as saved, its number of events, id of its last stored event)
-        self._saved: "OrderedDict[Text, Tuple[DialogueStateTracker, int, int]]" = OrderedDict()
+        # sender id -> (the tracker last read or saved here, how many of its events are stored,
+        # id of its last stored event when it may be reused next turn, else None); recent first
+        self._known: "OrderedDict[Text, Tuple[DialogueStateTracker, int, Optional[int]]]" = OrderedDict()
         self.cache_size = int(os.environ.get("HSG_TRACKER_CACHE_SIZE", "2000"))
         self._last_id_query = sqlalchemy.select(sqlalchemy.func.max(self.SQLEvent.id)).where(
             self.SQLEvent.sender_id == sqlalchemy.bindparam("sender"))
@@ -76,8 +74,8 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         # Rasa counts the stored events with a query on every save; the tracker read (or saved)
         # earlier in this turn already says how many there are (the lock store keeps any other
         # process off this conversation meanwhile). Any other tracker: Rasa's query.
-        known = self._stored.get(tracker.sender_id)
-        if known and known[0]() is tracker:
+        known = self._known.get(tracker.sender_id)
+        if known and known[0] is tracker:
             events = itertools.islice(tracker.events, known[1], len(tracker.events))
         else:
             events = super()._additional_events(session, tracker)
@@ -101,12 +99,11 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
-    def _remember(self, tracker: Optional[DialogueStateTracker]) -> None:
-        if tracker is None:
-            return
-        if len(self._stored) > 1000:  # forget the turns that are over
-            self._stored = {k: v for k, v in self._stored.items() if v[0]() is not None}
-        self._stored[tracker.sender_id] = (weakref.ref(tracker), len(tracker.events))
+    def _remember(self, tracker: DialogueStateTracker, last_id: Optional[int] = None) -> None:
+        self._known[tracker.sender_id] = (tracker, len(tracker.events), last_id)
+        self._known.move_to_end(tracker.sender_id)
+        while len(self._known) > max(self.cache_size, 64):  # 64: the turns in progress
+            self._known.popitem(last=False)
 
     def _last_id(self, sender_id: Text) -> Optional[int]:
         with self.engine.connect() as connection:
@@ -117,28 +114,23 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         (another replica, a purge) and it was not changed without being saved; else Rasa's read.
         Rebuilding a tracker from its events was 15% of the server's time per message."""
         async def read() -> Optional[DialogueStateTracker]:
-            saved = self._saved.get(sender_id)
-            if saved and len(saved[0].events) == saved[1] and self._last_id(sender_id) == saved[2]:
-                self._saved.move_to_end(sender_id)
-                return saved[0]
-            self._saved.pop(sender_id, None)
-            return await super(ResilientSQLTrackerStore, self).retrieve(sender_id)
+            known = self._known.get(sender_id)
+            if (known and known[2] is not None and len(known[0].events) == known[1]
+                    and self._last_id(sender_id) == known[2]):
+                self._known.move_to_end(sender_id)
+                return known[0]
+            self._known.pop(sender_id, None)
+            tracker = await super(ResilientSQLTrackerStore, self).retrieve(sender_id)
+            if tracker is not None:
+                self._remember(tracker)
+            return tracker
 
-        tracker = await self._with_retry("read", read)
-        self._remember(tracker)
-        return tracker
+        return await self._with_retry("read", read)
 
-    def _keep(self, tracker: DialogueStateTracker) -> None:
-        # Rasa reads only the current session back: a tracker holding an earlier one is not kept
+    def _reusable_last_id(self, tracker: DialogueStateTracker) -> Optional[int]:
+        # Rasa reads only the current session back: a tracker holding an earlier one is not reused
         sessions = sum(1 for event in tracker.events if isinstance(event, SessionStarted))
-        last_id = self._last_id(tracker.sender_id) if self.cache_size > 0 and sessions <= 1 else None
-        if last_id is None:
-            self._saved.pop(tracker.sender_id, None)
-            return
-        self._saved[tracker.sender_id] = (tracker, len(tracker.events), last_id)
-        self._saved.move_to_end(tracker.sender_id)
-        while len(self._saved) > self.cache_size:
-            self._saved.popitem(last=False)
+        return self._last_id(tracker.sender_id) if self.cache_size > 0 and sessions <= 1 else None
 
     async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
         return await self._with_retry(
@@ -150,11 +142,9 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         async def attempt() -> None:
             nonlocal attempts
             if attempts:  # a failed write may have landed: count in the database this time
-                self._stored.pop(tracker.sender_id, None)
+                self._known.pop(tracker.sender_id, None)
             attempts += 1
-            self._saved.pop(tracker.sender_id, None)
             await super(ResilientSQLTrackerStore, self).save(tracker)
-            self._keep(tracker)
+            self._remember(tracker, self._reusable_last_id(tracker))
 
         await self._with_retry("write", attempt)
-        self._remember(tracker)
