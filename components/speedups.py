@@ -6,6 +6,9 @@ Measured with py-spy on a running server (issue 5 note, `make bench`), per patie
   checks the *schema itself* against the JSON-Schema meta-schema and builds a new validator, on
   every custom-action reply: 28% of the server's time. Here the validator is built once (the spec
   is a constant) and each reply is still validated against the same schema, with the same error.
+  Its `oneOf` over twenty event types still cost 7% of a turn; a reply already found valid (the
+  same answer to the same topic in the same language comes back often) is not checked again:
+  the last 512 valid replies are remembered by their JSON text.
 - `Event.resolve_by_type` walks every subclass of `Event` (`all_subclasses`, recursive) for each
   event read back from the tracker store: 6%. Here a found class is remembered by type name (the
   set of event classes does not change while the server runs); unknown names go the old way.
@@ -19,35 +22,84 @@ Measured with py-spy on a running server (issue 5 note, `make bench`), per patie
   (`EndpointConfig.session`). Here each endpoint keeps one session with keep-alive connections
   per event loop; idle connections are dropped after 4 s, before the action server (Sanic,
   5 s) would close them under a request.
+- `RulePolicy` turns the *whole* conversation into dialogue states (a replay of every event into
+  a new tracker) three times per message, formats them all for a debug line and, when no rule
+  matches, serialises them all into a key: a cost that grows with the conversation (26% of the
+  server's time at 80 turns). A rule can only look at as many trailing states as its own length,
+  so `_RecentStates` keeps, per conversation, the replay and the last states up to one more than
+  the longest rule, and each prediction adds only the events that came since. Same states, same
+  predictions (tests/test_speedups.py compares them with Rasa's on whole conversations).
+- Every call to the action server carried the whole conversation (each event with its NLU parse
+  data) serialised to JSON: 24% of the server's time at 80 turns. The project's actions read the
+  slots and the latest message, which are sent as before; of the events, the call now carries
+  those of the current turn (from the `action_listen` before the patient's last message).
+  `HSG_ACTION_SERVER_EVENTS=all` sends the whole history again, for an action that needs it.
+  (The domain is no longer sent either: `enable_selective_domain` in endpoints.yml, Rasa's own
+  option.)
 
 `install()` is called by scripts/rasa_cli.py, so Rasa runs with them wherever it is started.
 """
-from typing import Any, Dict, List, Optional, Text, Type
+import json
+import os
+from collections import OrderedDict
+from typing import Any, Dict, List, Optional, Text, Tuple, Type
 
 _installed = False
 
 
 def install() -> None:
-    """Patch the two functions (idempotent)."""
+    """Patch Rasa's functions (idempotent)."""
     global _installed
     if _installed:
         return
     _installed = True
+    import rasa.core.processor
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.events import Event
+
+    RemoteAction._validate_action_result = action_result_check(RemoteAction._validate_action_result)
+    _keep_action_server_connections()
+    Event.resolve_by_type = staticmethod(_remembered_event_types(Event.resolve_by_type))
+    rasa.core.processor.DaskGraphRunner = _sequential_runner()
+    RulePolicy._prediction_states = recent_rule_states(RulePolicy._prediction_states)
+    if os.environ.get("HSG_ACTION_SERVER_EVENTS", "turn").lower() != "all":
+        RemoteAction._action_call_format = current_turn_call_format()
+
+
+def action_result_check(rasa_validate: Any) -> Any:
+    """`RemoteAction._validate_action_result` with a validator built once, and a memory of the
+    last 512 replies found valid (`rasa_validate`: Rasa's, which raises the error)."""
     from jsonschema.exceptions import best_match
     from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction
-    from rasa.shared.core.events import Event
 
     spec = RemoteAction.action_response_format_spec()
     validator = validator_for(spec)(spec)
-    rasa_validate = RemoteAction._validate_action_result
+    valid: "OrderedDict[Text, bool]" = OrderedDict()  # replies found valid, as JSON text
 
     def validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
-        if best_match(validator.iter_errors(result)) is None:
+        try:
+            key: Optional[Text] = json.dumps(result, sort_keys=True)
+        except (TypeError, ValueError):
+            key = None
+        if key is not None and key in valid:
+            valid.move_to_end(key)
             return True
-        return rasa_validate(self, result)  # invalid (rare): Rasa's own check raises its error
+        if best_match(validator.iter_errors(result)) is not None:
+            return rasa_validate(self, result)  # invalid (rare): Rasa's own check raises its error
+        if key is not None:
+            valid[key] = True
+            if len(valid) > 512:
+                valid.popitem(last=False)
+        return True
 
-    resolve = Event.resolve_by_type
+    return validate_action_result
+
+
+def _remembered_event_types(resolve: Any) -> Any:
+    from rasa.shared.core.events import Event
+
     known: Dict[Text, Type[Event]] = {}
 
     def resolve_by_type(type_name: Text, default: Optional[Type[Event]] = None) -> Optional[Type[Event]]:
@@ -58,12 +110,7 @@ def install() -> None:
                 known[type_name] = found
         return found
 
-    import rasa.core.processor
-
-    RemoteAction._validate_action_result = validate_action_result
-    _keep_action_server_connections()
-    Event.resolve_by_type = staticmethod(resolve_by_type)
-    rasa.core.processor.DaskGraphRunner = _sequential_runner()
+    return resolve_by_type
 
 
 def _keep_action_server_connections() -> None:
@@ -134,3 +181,130 @@ def _sequential_runner() -> type:
                 raise GraphRunError("Error running runner.") from error
 
     return SequentialGraphRunner
+
+
+class _RecentStates:
+    """The trailing dialogue states of one conversation, kept up to date as events are added.
+
+    Rasa's `Domain.states_for_tracker_history` replays all applied events into a fresh tracker and
+    takes a state before each action and one at the end. The replay here is the same, done once:
+    later calls go on from where the last one stopped, as long as the conversation only grew by
+    events that do not rewrite history (a restart, a new session, a rewind or a form start over).
+    """
+
+    ActionExecuted: Any = None  # set by _recent_rule_states (Rasa is imported there)
+    # Events after which `applied_events` is still "the earlier ones plus these"
+    APPEND_ONLY: Tuple[Any, ...] = ()
+
+    def __init__(self, tracker: Any, domain: Any, keep: int) -> None:
+        from collections import deque
+
+        self.domain, self.keep = domain, keep
+        self.replay = tracker.init_copy()
+        self.before_actions: Any = deque(maxlen=keep)  # states before the last `keep` actions
+        self.seen = 0  # events of the tracker replayed so far
+        self.last: Any = None  # the last of them (to notice a tracker whose events were replaced)
+        self._add(tracker.applied_events())
+        self._mark(tracker)
+
+    @classmethod
+    def of(cls, tracker: Any, domain: Any, keep: int) -> List[Dict[Text, Any]]:
+        """The last `keep` of the states Rasa's replay gives, as new dicts (callers edit them)."""
+        known = tracker.__dict__.get("_hsg_recent_states")
+        if known is None or not known._extends(tracker, domain, keep):
+            known = cls(tracker, domain, keep)
+            tracker.__dict__["_hsg_recent_states"] = known
+        else:
+            import itertools
+
+            known._add(itertools.islice(tracker.events, known.seen, None))
+            known._mark(tracker)
+        states = [*known.before_actions, domain.get_active_state(known.replay)][-keep:]
+        return [{kind: dict(sub_state) for kind, sub_state in state.items()} for state in states]
+
+    def _extends(self, tracker: Any, domain: Any, keep: int) -> bool:
+        import itertools
+
+        events = tracker.events
+        return (domain is self.domain and keep == self.keep and len(events) >= self.seen
+                and (self.seen == 0 or events[self.seen - 1] is self.last)
+                and all(type(event) in self.APPEND_ONLY
+                        for event in itertools.islice(events, self.seen, None)))
+
+    def _add(self, events: Any) -> None:
+        for event in events:
+            if isinstance(event, self.ActionExecuted):
+                self.before_actions.append(self.domain.get_active_state(self.replay))
+            self.replay.update(event)
+
+    def _mark(self, tracker: Any) -> None:
+        self.seen = len(tracker.events)
+        self.last = tracker.events[-1] if self.seen else None
+
+
+def recent_rule_states(rasa_prediction_states: Any) -> Any:
+    """`RulePolicy._prediction_states` from the trailing states only (`rasa_prediction_states`:
+    Rasa's, for training trackers and forms)."""
+    from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
+    from rasa.shared.core.events import (ActionExecuted, BotUttered,
+                                         DefinePrevUserUtteredFeaturization, EntitiesAdded,
+                                         SlotSet, UserUttered)
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    _RecentStates.ActionExecuted = ActionExecuted
+    _RecentStates.APPEND_ONLY = (ActionExecuted, BotUttered, DefinePrevUserUtteredFeaturization,
+                                 EntitiesAdded, SlotSet, UserUttered)
+
+    def prediction_states(self: RulePolicy, tracker: DialogueStateTracker, domain: Any,
+                          use_text_for_last_user_input: bool = False,
+                          rule_only_data: Optional[Dict[Text, Any]] = None) -> List[Dict[Text, Any]]:
+        if type(tracker) is not DialogueStateTracker or any(
+                event.type_name == "active_loop" for event in tracker.events):
+            # training trackers (they cache their own states) and forms: Rasa's way
+            return rasa_prediction_states(self, tracker, domain, use_text_for_last_user_input,
+                                          rule_only_data)
+        keep = self.__dict__.get("_hsg_keep")
+        if keep is None:
+            # One state more than the longest rule: the rules see the same states, and a key made
+            # from the states when no rule matches cannot be mistaken for a rule's key.
+            keys = [*self.lookup.get(RULES, {}), *self.lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH, {})]
+            keep = 1 + max((len(self._rule_key_to_state(key)) for key in keys), default=0)
+            if self.featurizer.max_history:
+                keep = min(keep, self.featurizer.max_history)
+            self.__dict__["_hsg_keep"] = keep
+        states = _RecentStates.of(tracker, domain, keep)
+        self.featurizer._choose_last_user_input([states], use_text_for_last_user_input)
+        return states
+
+    return prediction_states
+
+
+def current_turn(events: Any) -> List[Any]:
+    """The events from the `action_listen` before the last user message on (all without one)."""
+    from rasa.shared.core.events import UserUttered
+
+    events = list(events)
+    for index in range(len(events) - 1, -1, -1):
+        if isinstance(events[index], UserUttered):
+            return events[max(index - 1, 0):]
+    return events
+
+
+def current_turn_call_format() -> Any:
+    """`RemoteAction._action_call_format` with the events of the current turn only."""
+    import rasa
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.trackers import EventVerbosity
+
+    def action_call_format(self: RemoteAction, tracker: Any, domain: Any) -> Dict[Text, Any]:
+        # Rasa's RemoteAction._action_call_format with the events of the current turn only
+        tracker_state = tracker.current_state(EventVerbosity.NONE)
+        tracker_state["events"] = [event.as_dict() for event in current_turn(tracker.events)]
+        result = {"next_action": self._name, "sender_id": tracker.sender_id,
+                  "tracker": tracker_state, "version": rasa.__version__}
+        if (not self._is_selective_domain_enabled()
+                or domain.does_custom_action_explicitly_need_domain(self.name())):
+            result["domain"] = domain.as_dict()
+        return result
+
+    return action_call_format

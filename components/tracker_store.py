@@ -17,6 +17,7 @@ last turns, not corrupt the file.
 """
 import asyncio
 import itertools
+import json
 import logging
 import os
 import time
@@ -36,6 +37,11 @@ from components.pii import mask_event_data
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+# The id the database gave to the last row this connection inserted (ids are an autoincrement
+# sequence; the lock store keeps other writers off this conversation meanwhile).
+LAST_INSERTED_ID = {"sqlite": "SELECT last_insert_rowid()", "postgresql": "SELECT lastval()"}
 
 
 def _sqlite_pragmas(connection: Any, _: Any) -> None:
@@ -58,6 +64,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self.cache_size = int(os.environ.get("HSG_TRACKER_CACHE_SIZE", "2000"))
         self._last_id_query = sqlalchemy.select(sqlalchemy.func.max(self.SQLEvent.id)).where(
             self.SQLEvent.sender_id == sqlalchemy.bindparam("sender"))
+        self._insert_event = self.SQLEvent.__table__.insert()
         self.mask_pii = os.environ.get("HSG_MASK_STORED_PII", "false").lower() in ("1", "true", "yes")
         if self.engine.dialect.name == "sqlite":
             # SQLAlchemy 1.4 opens and closes a file connection per session (NullPool); closing the
@@ -127,10 +134,13 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
 
         return await self._with_retry("read", read)
 
-    def _reusable_last_id(self, tracker: DialogueStateTracker) -> Optional[int]:
+    def _reusable_last_id(self, tracker: DialogueStateTracker,
+                          written: Optional[int] = None) -> Optional[int]:
         # Rasa reads only the current session back: a tracker holding an earlier one is not reused
         sessions = sum(1 for event in tracker.events if isinstance(event, SessionStarted))
-        return self._last_id(tracker.sender_id) if self.cache_size > 0 and sessions <= 1 else None
+        if self.cache_size <= 0 or sessions > 1:
+            return None
+        return written if written is not None else self._last_id(tracker.sender_id)
 
     async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
         return await self._with_retry(
@@ -144,7 +154,32 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             if attempts:  # a failed write may have landed: count in the database this time
                 self._known.pop(tracker.sender_id, None)
             attempts += 1
-            await super(ResilientSQLTrackerStore, self).save(tracker)
-            self._remember(tracker, self._reusable_last_id(tracker))
+            await self.stream_events(tracker)
+            last_id = self._insert(tracker)
+            self._remember(tracker, self._reusable_last_id(tracker, last_id))
 
         await self._with_retry("write", attempt)
+
+    def _insert(self, tracker: DialogueStateTracker) -> Optional[int]:
+        """Rasa's `SQLTrackerStore.save` (same rows) as one executemany of a compiled INSERT
+        instead of an ORM object per event; returns the id of the last row written, as the
+        database numbered it in this transaction (None: nothing written, or not known)."""
+        with self.session_scope() as session:
+            rows = [self._row(tracker.sender_id, event)
+                    for event in self._additional_events(session, tracker)]
+            if not rows:
+                return None
+            connection = session.connection()
+            connection.execute(self._insert_event, rows)
+            last_id_sql = LAST_INSERTED_ID.get(self.engine.dialect.name)
+            last_id = connection.exec_driver_sql(last_id_sql).scalar() if last_id_sql else None
+            session.commit()
+        return last_id
+
+    @staticmethod
+    def _row(sender_id: Text, event: Event) -> dict:
+        data = event.as_dict()
+        return {"sender_id": sender_id, "type_name": event.type_name,
+                "timestamp": data.get("timestamp"),
+                "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+                "action_name": data.get("name"), "data": json.dumps(data)}

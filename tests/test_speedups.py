@@ -1,0 +1,257 @@
+"""components/speedups.py and the tracker store's fast write change how Rasa works, not what it
+does: the same predictions, the same validation, the same stored rows as Rasa's own code."""
+import asyncio
+import sqlite3
+
+import pytest
+from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (ActionExecuted, ActionReverted, BotUttered, Restarted,
+                                     SessionStarted, SlotSet, UserUttered,
+                                     UserUtteranceReverted)
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from components import speedups
+from components.tracker_store import ResilientSQLTrackerStore
+from tests.conftest import ROOT
+from tests.live import MODEL
+
+DOMAIN = Domain.load(str(ROOT / "domain.yml"))
+
+
+def _user(text, intent, confidence=0.95):
+    return UserUttered(text, {"name": intent, "confidence": confidence},
+                       parse_data={"intent_ranking": [{"name": intent, "confidence": confidence}]})
+
+
+def _answer(action="action_answer_topic", slot=("last_topic", "hsg_pain")):
+    return [ActionExecuted(action), SlotSet(*slot), BotUttered("answer"),
+            ActionExecuted("action_listen")]
+
+
+# A conversation with everything that rewrites history: a new session, a restart, an undone
+# user message, an undone action; and ordinary turns in between.
+CONVERSATION = [
+    ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+    _user("hi", "greet"), ActionExecuted("action_greet"), SlotSet("disclaimer_shown", True),
+    BotUttered("hello"), ActionExecuted("action_listen"),
+    _user("does it hurt", "hsg_pain"), *_answer(),
+    _user("chup hsg co dau ko", "hsg_pain"), *_answer(),
+    _user("hmm", "nlu_fallback", 0.3), ActionExecuted("action_clarify"),
+    SlotSet("suggested_topics", ["hsg_pain", "hsg_cost"]), BotUttered("did you mean"),
+    ActionExecuted("action_listen"),
+    _user("oops", "deny"), UserUtteranceReverted(),
+    _user("what does it cost", "hsg_cost"), *_answer(slot=("last_topic", "hsg_cost")),
+    _user("bleeding a lot", "report_urgent_symptom"), ActionExecuted("utter_urgent"),
+    ActionReverted(), ActionExecuted("utter_urgent"), BotUttered("call 115"),
+    ActionExecuted("action_listen"),
+    _user("restart", "restart"), ActionExecuted("action_restart"), Restarted(),
+    ActionExecuted("action_listen"), _user("a person please", "request_human"),
+    ActionExecuted("utter_handoff"), BotUttered("hotline"), ActionExecuted("action_listen"),
+    *[event for n in range(12) for event in (_user(f"question {n}", "hsg_results"), *_answer())],
+    SessionStarted(), ActionExecuted("action_listen"), _user("thanks", "thank"),
+    ActionExecuted("utter_thank"), BotUttered("you are welcome"), ActionExecuted("action_listen"),
+]
+
+
+def _rasa_states(tracker, keep):
+    return DOMAIN.states_for_tracker_history(tracker)[-keep:]
+
+
+@pytest.mark.parametrize("keep", [1, 3, 4, 10])
+def test_trailing_states_equal_rasas_after_every_event(keep):
+    tracker = DialogueStateTracker("s", DOMAIN.slots)
+    speedups.recent_rule_states(RulePolicy._prediction_states)  # sets the event types it needs
+    for event in CONVERSATION:
+        tracker.update(event)
+        assert speedups._RecentStates.of(tracker, DOMAIN, keep) == _rasa_states(tracker, keep)
+
+
+def test_trailing_states_follow_a_tracker_rebuilt_from_the_database():
+    tracker = DialogueStateTracker("s", DOMAIN.slots)
+    speedups.recent_rule_states(RulePolicy._prediction_states)
+    for event in CONVERSATION[:20]:
+        tracker.update(event)
+    speedups._RecentStates.of(tracker, DOMAIN, 4)
+    rebuilt = DialogueStateTracker.from_events("s", [e for e in tracker.events], DOMAIN.slots)
+    rebuilt.update(_user("and the radiation?", "hsg_radiation"))
+    assert speedups._RecentStates.of(rebuilt, DOMAIN, 4) == _rasa_states(rebuilt, 4)
+
+
+@pytest.fixture(scope="module")
+def processor():
+    if not MODEL.exists():
+        pytest.skip("needs a trained model: make train")
+    from rasa.core.agent import Agent
+
+    return Agent.load(str(MODEL)).processor
+
+
+def test_rule_predictions_equal_rasas_at_every_step(processor, monkeypatch):
+    """The model's policies predict the same (action, confidence, policy, rule turn hidden or
+    not) with the trailing states as with Rasa's whole-history states, at every event."""
+    rasa_states = RulePolicy._prediction_states
+    ours = speedups.recent_rule_states(rasa_states)
+    tracker = DialogueStateTracker("p", DOMAIN.slots)
+    compared = 0
+    for event in CONVERSATION:
+        tracker.update(event)
+        followup = tracker.followup_action  # a prediction consumes it: both get it
+        monkeypatch.setattr(RulePolicy, "_prediction_states", rasa_states)
+        expected = processor._predict_next_with_tracker(tracker)
+        tracker.followup_action = followup
+        monkeypatch.setattr(RulePolicy, "_prediction_states", ours)
+        assert processor._predict_next_with_tracker(tracker) == expected, event
+        compared += 1
+    assert compared == len(CONVERSATION)
+    # and the state kept on the tracker is what was used
+    assert "_hsg_recent_states" in tracker.__dict__
+
+
+def test_rule_lookups_see_at_most_one_state_more_than_the_longest_rule(processor, monkeypatch):
+    seen = []
+    ours = speedups.recent_rule_states(RulePolicy._prediction_states)
+
+    def spy(self, *args, **kwargs):
+        states = ours(self, *args, **kwargs)
+        seen.append((len(states), self.__dict__["_hsg_keep"]))
+        return states
+
+    monkeypatch.setattr(RulePolicy, "_prediction_states", spy)
+    tracker = DialogueStateTracker("k", DOMAIN.slots)
+    for event in CONVERSATION:
+        tracker.update(event)
+    processor._predict_next_with_tracker(tracker)
+    length, keep = seen[-1]
+    assert length == keep and 2 <= keep <= 6  # the rules here are "intent -> action" snippets
+
+
+def test_the_action_server_gets_the_current_turn_with_slots_and_latest_message():
+    tracker = DialogueStateTracker("a", DOMAIN.slots)
+    for event in CONVERSATION[:13]:  # up to the action_listen after an answer
+        tracker.update(event)
+    tracker.update(_user("how much", "hsg_cost"))
+    action = RemoteAction("action_answer_topic", EndpointConfig("http://localhost:1/webhook",
+                                                                enable_selective_domain=True))
+    rasa_call = action._action_call_format(tracker, DOMAIN)
+    ours = speedups.current_turn_call_format()(action, tracker, DOMAIN)
+    assert [e["event"] for e in ours["tracker"]["events"]] == ["action", "user"]
+    assert ours["tracker"]["events"] == rasa_call["tracker"]["events"][-2:]
+    del ours["tracker"]["events"], rasa_call["tracker"]["events"]
+    assert ours == rasa_call  # slots, latest message, sender, version...; no domain (selective)
+    assert "domain" not in ours
+    everything = RemoteAction("action_answer_topic", EndpointConfig("http://localhost:1/webhook"))
+    assert speedups.current_turn_call_format()(everything, tracker, DOMAIN)["domain"]
+    assert speedups.current_turn([]) == []
+    no_user = [ActionExecuted("action_session_start"), SessionStarted()]
+    assert speedups.current_turn(no_user) == no_user
+
+
+def test_reply_check_remembers_valid_replies_and_still_rejects_bad_ones(monkeypatch):
+    calls = []
+    rasa_validate = RemoteAction._validate_action_result
+
+    def counting(self, result):
+        calls.append(result)
+        return rasa_validate(self, result)
+
+    check = speedups.action_result_check(counting)
+    action = RemoteAction("action_answer_topic", None)
+    good = {"events": [{"event": "slot", "name": "last_topic", "value": "hsg_pain"}],
+            "responses": [{"text": "answer", "buttons": []}]}
+    assert check(action, good) and check(action, dict(good)) and calls == []
+    bad = {"events": [{"event": "slot", "value": 1}], "responses": []}  # a slot without a name
+    from jsonschema.exceptions import ValidationError
+
+    for _ in range(2):  # an invalid reply is never remembered
+        with pytest.raises(ValidationError):
+            check(action, bad)
+    assert len(calls) == 2
+
+
+def _sqlite_rows(path, sender):
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT type_name, intent_name, action_name, timestamp, data FROM "
+                          "events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+
+
+def test_fast_write_stores_the_rows_rasas_write_stores(tmp_path):
+    """Same rows as Rasa's ORM `save` (given the same new events: Rasa's own count of stored
+    events is right only for a tracker just read back), and the last id is the database's."""
+    import itertools
+
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    async def scenario():
+        ours = ResilientSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "o.db"))
+        rasa = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "r.db"))
+        stored = 0
+        rasa._additional_events = lambda session, tracker: itertools.islice(
+            tracker.events, stored, None)
+        tracker = DialogueStateTracker("w", DOMAIN.slots)
+        for start in range(0, len(CONVERSATION), 7):  # saved in pieces, as turns are
+            for event in CONVERSATION[start:start + 7]:
+                tracker.update(event)
+            await ours.save(tracker)
+            await rasa.save(tracker)
+            stored = len(tracker.events)
+            with sqlite3.connect(tmp_path / "o.db") as db:
+                last = db.execute("SELECT max(id) FROM events WHERE sender_id = 'w'").fetchone()[0]
+            assert ours._known["w"][2] in (last, None)  # None: more than one session held
+            assert ours._known["w"][2] is not None or start >= 98
+        assert _sqlite_rows(tmp_path / "o.db", "w") == _sqlite_rows(tmp_path / "r.db", "w")
+        assert len(_sqlite_rows(tmp_path / "o.db", "w")) == len(CONVERSATION)
+
+    asyncio.run(scenario())
+
+
+def _postgres():
+    import socket
+
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", 5432)) == 0
+
+
+@pytest.mark.skipif(not _postgres(), reason="needs PostgreSQL on 127.0.0.1:5432")
+def test_fast_write_on_postgresql_knows_the_last_id(tmp_path):
+    import os
+
+    import sqlalchemy as sa
+
+    name = f"hsg_speedups_{os.getpid()}"
+    admin = sa.create_engine("postgresql://postgres@127.0.0.1:5432/postgres",
+                             isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"drop database if exists {name}"))
+        connection.execute(sa.text(f"create database {name}"))
+
+    async def scenario():
+        store = ResilientSQLTrackerStore(DOMAIN, dialect="postgresql", host="127.0.0.1",
+                                         port=5432, db=name, username="postgres")
+        other = DialogueStateTracker("other", DOMAIN.slots)  # ids interleave with another sender
+        tracker = DialogueStateTracker("w", DOMAIN.slots)
+        for start in range(0, 98, 7):
+            for event in CONVERSATION[start:start + 7]:
+                tracker.update(event)
+                other.update(event)
+            await store.save(tracker)
+            await store.save(other)
+            with store.engine.connect() as connection:
+                last = connection.execute(sa.text(
+                    "SELECT max(id) FROM events WHERE sender_id = 'w'")).scalar()
+            assert store._known["w"][2] == last
+        back = await ResilientSQLTrackerStore(DOMAIN, dialect="postgresql", host="127.0.0.1",
+                                              port=5432, db=name, username="postgres"
+                                              ).retrieve_full_tracker("w")
+        assert [e.as_dict() for e in back.events] == [e.as_dict() for e in tracker.events]
+        store.engine.dispose()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"drop database if exists {name} with (force)"))
+        admin.dispose()
