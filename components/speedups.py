@@ -29,6 +29,9 @@ Measured with py-spy on a running server (issue 5 note, `make bench`), per patie
   so `_RecentStates` keeps, per conversation, the replay and the last states up to one more than
   the longest rule, and each prediction adds only the events that came since. Same states, same
   predictions (tests/test_speedups.py compares them with Rasa's on whole conversations).
+- `DialogueStateTracker.applied_events` (the events not undone by a restart, new session or
+  rewind) walks the whole conversation; Rasa calls it twice a message to check the session.
+  It is now kept per tracker and extended with new events when nothing undoes earlier ones.
 - Every call to the action server carried the whole conversation (each event with its NLU parse
   data) serialised to JSON: 24% of the server's time at 80 turns. The project's actions read the
   slots and the latest message, which are sent as before; of the events, the call now carries
@@ -57,12 +60,14 @@ def install() -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.shared.core.events import Event
+    from rasa.shared.core.trackers import DialogueStateTracker
 
     RemoteAction._validate_action_result = action_result_check(RemoteAction._validate_action_result)
     _keep_action_server_connections()
     Event.resolve_by_type = staticmethod(_remembered_event_types(Event.resolve_by_type))
     rasa.core.processor.DaskGraphRunner = _sequential_runner()
     RulePolicy._prediction_states = recent_rule_states(RulePolicy._prediction_states)
+    DialogueStateTracker.applied_events = remembered_applied_events(DialogueStateTracker.applied_events)
     if os.environ.get("HSG_ACTION_SERVER_EVENTS", "turn").lower() != "all":
         RemoteAction._action_call_format = current_turn_call_format()
 
@@ -183,77 +188,123 @@ def _sequential_runner() -> type:
     return SequentialGraphRunner
 
 
-class _RecentStates:
+def _plain_event_types() -> Tuple[type, ...]:
+    """Events after which `applied_events` is still "the earlier ones plus these" (no restart,
+    new session, rewind, or form: `ActiveLoop` changes how a form's actions count)."""
+    from rasa.shared.core.events import (ActionExecuted, BotUttered,
+                                         DefinePrevUserUtteredFeaturization, EntitiesAdded,
+                                         SlotSet, UserUttered)
+
+    return (ActionExecuted, BotUttered, DefinePrevUserUtteredFeaturization, EntitiesAdded,
+            SlotSet, UserUttered)
+
+
+class _Followed:
+    """What was worked out from a tracker's first `seen` events, to go on from there when the
+    tracker has only grown by plain events since (it is kept in the tracker's `__dict__`)."""
+
+    PLAIN: Tuple[type, ...] = ()
+
+    def __init__(self, tracker: Any) -> None:
+        if not self.PLAIN:
+            _Followed.PLAIN = _plain_event_types()
+        self.seen = 0  # events of the tracker taken into account
+        self.last: Any = None  # the last of them (to notice a tracker whose events were replaced)
+
+    def grew_plainly(self, tracker: Any) -> bool:
+        import itertools
+
+        events = tracker.events
+        return (len(events) >= self.seen and (self.seen == 0 or events[self.seen - 1] is self.last)
+                and all(type(event) in self.PLAIN for event in itertools.islice(events, self.seen, None)))
+
+    def new_events(self, tracker: Any) -> Any:
+        import itertools
+
+        return itertools.islice(tracker.events, self.seen, None)
+
+    def mark(self, tracker: Any) -> None:
+        self.seen = len(tracker.events)
+        self.last = tracker.events[-1] if self.seen else None
+
+
+class _RecentStates(_Followed):
     """The trailing dialogue states of one conversation, kept up to date as events are added.
 
     Rasa's `Domain.states_for_tracker_history` replays all applied events into a fresh tracker and
     takes a state before each action and one at the end. The replay here is the same, done once:
-    later calls go on from where the last one stopped, as long as the conversation only grew by
-    events that do not rewrite history (a restart, a new session, a rewind or a form start over).
+    later calls go on from where the last one stopped.
     """
-
-    ActionExecuted: Any = None  # set by _recent_rule_states (Rasa is imported there)
-    # Events after which `applied_events` is still "the earlier ones plus these"
-    APPEND_ONLY: Tuple[Any, ...] = ()
 
     def __init__(self, tracker: Any, domain: Any, keep: int) -> None:
         from collections import deque
 
+        super().__init__(tracker)
         self.domain, self.keep = domain, keep
         self.replay = tracker.init_copy()
         self.before_actions: Any = deque(maxlen=keep)  # states before the last `keep` actions
-        self.seen = 0  # events of the tracker replayed so far
-        self.last: Any = None  # the last of them (to notice a tracker whose events were replaced)
         self._add(tracker.applied_events())
-        self._mark(tracker)
+        self.mark(tracker)
 
     @classmethod
     def of(cls, tracker: Any, domain: Any, keep: int) -> List[Dict[Text, Any]]:
         """The last `keep` of the states Rasa's replay gives, as new dicts (callers edit them)."""
         known = tracker.__dict__.get("_hsg_recent_states")
-        if known is None or not known._extends(tracker, domain, keep):
+        if (known is None or known.domain is not domain or known.keep != keep
+                or not known.grew_plainly(tracker)):
             known = cls(tracker, domain, keep)
             tracker.__dict__["_hsg_recent_states"] = known
         else:
-            import itertools
-
-            known._add(itertools.islice(tracker.events, known.seen, None))
-            known._mark(tracker)
+            known._add(known.new_events(tracker))
+            known.mark(tracker)
         states = [*known.before_actions, domain.get_active_state(known.replay)][-keep:]
         return [{kind: dict(sub_state) for kind, sub_state in state.items()} for state in states]
 
-    def _extends(self, tracker: Any, domain: Any, keep: int) -> bool:
-        import itertools
-
-        events = tracker.events
-        return (domain is self.domain and keep == self.keep and len(events) >= self.seen
-                and (self.seen == 0 or events[self.seen - 1] is self.last)
-                and all(type(event) in self.APPEND_ONLY
-                        for event in itertools.islice(events, self.seen, None)))
-
     def _add(self, events: Any) -> None:
+        from rasa.shared.core.events import ActionExecuted
+
         for event in events:
-            if isinstance(event, self.ActionExecuted):
+            if isinstance(event, ActionExecuted):
                 self.before_actions.append(self.domain.get_active_state(self.replay))
             self.replay.update(event)
 
-    def _mark(self, tracker: Any) -> None:
-        self.seen = len(tracker.events)
-        self.last = tracker.events[-1] if self.seen else None
+
+class _AppliedEvents(_Followed):
+    """`DialogueStateTracker.applied_events`, extended with the new events instead of worked out
+    again from the first event: Rasa calls it three times a message (session check, states)."""
+
+    def __init__(self, tracker: Any, applied: List[Any]) -> None:
+        super().__init__(tracker)
+        self.applied = applied
+        self.mark(tracker)
+
+
+def remembered_applied_events(rasa_applied_events: Any) -> Any:
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    def applied_events(self: DialogueStateTracker) -> List[Any]:
+        if type(self) is not DialogueStateTracker:  # training trackers: Rasa's
+            return rasa_applied_events(self)
+        known = self.__dict__.get("_hsg_applied_events")
+        if known is not None and known.grew_plainly(self):
+            known.applied.extend(known.new_events(self))
+            known.mark(self)
+        else:
+            applied = rasa_applied_events(self)
+            if any(event.type_name == "active_loop" for event in self.events):
+                self.__dict__.pop("_hsg_applied_events", None)
+                return applied
+            known = self.__dict__["_hsg_applied_events"] = _AppliedEvents(self, applied)
+        return list(known.applied)
+
+    return applied_events
 
 
 def recent_rule_states(rasa_prediction_states: Any) -> Any:
     """`RulePolicy._prediction_states` from the trailing states only (`rasa_prediction_states`:
     Rasa's, for training trackers and forms)."""
     from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
-    from rasa.shared.core.events import (ActionExecuted, BotUttered,
-                                         DefinePrevUserUtteredFeaturization, EntitiesAdded,
-                                         SlotSet, UserUttered)
     from rasa.shared.core.trackers import DialogueStateTracker
-
-    _RecentStates.ActionExecuted = ActionExecuted
-    _RecentStates.APPEND_ONLY = (ActionExecuted, BotUttered, DefinePrevUserUtteredFeaturization,
-                                 EntitiesAdded, SlotSet, UserUttered)
 
     def prediction_states(self: RulePolicy, tracker: DialogueStateTracker, domain: Any,
                           use_text_for_last_user_input: bool = False,

@@ -80,6 +80,25 @@ def test_trailing_states_follow_a_tracker_rebuilt_from_the_database():
     assert speedups._RecentStates.of(rebuilt, DOMAIN, 4) == _rasa_states(rebuilt, 4)
 
 
+def test_applied_events_equal_rasas_after_every_event():
+    from rasa.shared.core.events import ActiveLoop
+
+    rasa_applied = DialogueStateTracker.applied_events
+    ours = speedups.remembered_applied_events(rasa_applied)
+    form = [ActionExecuted("action_listen"), _user("book", "hospital_booking"),
+            ActionExecuted("booking_form"), ActiveLoop("booking_form"), SlotSet("x", 1),
+            ActionExecuted("action_listen"), _user("tuesday", "inform"),
+            ActionExecuted("booking_form"), ActiveLoop(None)]
+    tracker = DialogueStateTracker("e", DOMAIN.slots)
+    for event in [*CONVERSATION, *form, *CONVERSATION[8:30]]:
+        tracker.update(event)
+        expected = rasa_applied(tracker)
+        got = ours(tracker)
+        assert got == expected and [id(e) for e in got] == [id(e) for e in expected], event
+        got.clear()  # a caller's list is its own
+        assert ours(tracker) == expected
+
+
 @pytest.fixture(scope="module")
 def processor():
     if not MODEL.exists():
