@@ -3,7 +3,7 @@
 Sanic adds `filterwarnings("once", DeprecationWarning)` when it is imported, which overrides
 PYTHONWARNINGS; this puts the "ignore" back in front. Other warnings and all errors still show.
 Every log record is masked (phone numbers, e-mail addresses, names: components/pii.py), in Rasa
-and in the action server alike, since both are started through this file. Two slow spots of
+and in the action server alike, since both are started through this file. Slow spots of
 Rasa's message loop are replaced by equivalent fast ones (components/speedups.py).
 """
 import sys
@@ -20,7 +20,7 @@ from rasa.__main__ import main  # noqa: E402
 
 install_log_masking()
 if sys.argv[1:3] != ["run", "actions"]:  # the action server needs none of Rasa's core
-    speedups.install()
+    speedups.install(serving=sys.argv[1:2] in (["run"], ["shell"]))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -99,6 +99,46 @@ def test_applied_events_equal_rasas_after_every_event():
         assert ours(tracker) == expected
 
 
+def _tracker_facts(tracker):
+    facts = {}
+    for name, value in vars(tracker).items():
+        if name in speedups.KEPT_ON_TRACKERS:
+            continue
+        if name == "events":
+            value = ([id(event) for event in value], value.maxlen)
+        elif name == "slots":
+            value = {slot_name: vars(slot) for slot_name, slot in value.items()}
+        elif name in ("latest_message", "latest_bot_utterance"):  # an event, or a new empty one
+            value = (id(value) if value in tracker.events
+                     else {**value.as_dict(), "timestamp": "when the tracker was made"})
+        facts[name] = value
+    return facts
+
+
+def test_tracker_copy_equals_rasas_replayed_copy():
+    from rasa.shared.core.events import ActiveLoop
+
+    rasa_copy = DialogueStateTracker.copy
+    ours = speedups.direct_copy(rasa_copy)
+    remembered = speedups.remembered_applied_events(DialogueStateTracker.applied_events)
+    form = [ActionExecuted("action_listen"), _user("book", "hospital_booking"),
+            ActionExecuted("booking_form"), ActiveLoop("booking_form"), SlotSet("x", 1)]
+    tracker = DialogueStateTracker("c", DOMAIN.slots, sender_source="web")
+    tracker.model_id, tracker.assistant_id = "model", "hsg-assistant"
+    for event in [*CONVERSATION, *form]:
+        tracker.update(event)
+        remembered(tracker)  # something kept on the tracker: not carried to the copy
+        copied = ours(tracker)
+        assert _tracker_facts(copied) == _tracker_facts(rasa_copy(tracker)), event
+        assert "_hsg_applied_events" not in copied.__dict__
+        copied.update(SlotSet("last_topic", "changed"))  # the copy is independent
+        copied.update(ActionExecuted("action_listen"))
+        assert tracker.get_slot("last_topic") != "changed" or event == CONVERSATION[-1]
+        assert len(tracker.events) == len(copied.events) - 2
+    tracker.__dict__["something_new"] = 1  # a tracker holding more than it knows: Rasa's copy
+    assert _tracker_facts(ours(tracker)) == _tracker_facts(rasa_copy(tracker))
+
+
 @pytest.fixture(scope="module")
 def processor():
     if not MODEL.exists():
@@ -127,6 +167,26 @@ def test_rule_predictions_equal_rasas_at_every_step(processor, monkeypatch):
     assert compared == len(CONVERSATION)
     # and the state kept on the tracker is what was used
     assert "_hsg_recent_states" in tracker.__dict__
+
+
+def test_remembered_rule_matches_equal_rasas(processor):
+    rasa_possible_keys = RulePolicy._get_possible_keys
+    ours = speedups.remembered_rule_matches(rasa_possible_keys)
+    policy = next(node._component for node in processor.graph_runner._instantiated_nodes.values()
+                  if isinstance(getattr(node, "_component", None), RulePolicy))
+    states_of = speedups.recent_rule_states(RulePolicy._prediction_states)
+    tracker = DialogueStateTracker("m", DOMAIN.slots)
+    matched = 0
+    for event in CONVERSATION * 2:
+        tracker.update(event)
+        for text in (True, False):
+            states = states_of(policy, tracker, DOMAIN, text)
+            for table in policy.lookup.values():
+                if isinstance(table, dict):
+                    expected = rasa_possible_keys(policy, table, states)
+                    assert ours(policy, table, states) == expected
+                    matched += bool(expected)
+    assert matched > len(CONVERSATION)  # rules did match along the way
 
 
 def test_rule_lookups_see_at_most_one_state_more_than_the_longest_rule(processor, monkeypatch):
