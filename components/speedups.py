@@ -257,11 +257,15 @@ class _RecentStates(_Followed):
         self.mark(tracker)
 
     @classmethod
-    def of(cls, tracker: Any, domain: Any, keep: int) -> List[Dict[Text, Any]]:
-        """The last `keep` of the states Rasa's replay gives, as new dicts (callers edit them)."""
+    def of(cls, tracker: Any, domain: Any, keep: int) -> Optional[List[Dict[Text, Any]]]:
+        """The last `keep` of the states Rasa's replay gives, as new dicts (callers edit them);
+        None for a conversation with a form (`ActiveLoop`), where Rasa's replay is used."""
         known = tracker.__dict__.get("_hsg_recent_states")
         if (known is None or known.domain is not domain or known.keep != keep
                 or not known.grew_plainly(tracker)):
+            if any(event.type_name == "active_loop" for event in tracker.events):
+                tracker.__dict__.pop("_hsg_recent_states", None)
+                return None
             known = cls(tracker, domain, keep)
             tracker.__dict__["_hsg_recent_states"] = known
         else:
@@ -358,9 +362,7 @@ def recent_rule_states(rasa_prediction_states: Any) -> Any:
     def prediction_states(self: RulePolicy, tracker: DialogueStateTracker, domain: Any,
                           use_text_for_last_user_input: bool = False,
                           rule_only_data: Optional[Dict[Text, Any]] = None) -> List[Dict[Text, Any]]:
-        if type(tracker) is not DialogueStateTracker or any(
-                event.type_name == "active_loop" for event in tracker.events):
-            # training trackers (they cache their own states) and forms: Rasa's way
+        if type(tracker) is not DialogueStateTracker:  # training trackers cache their own
             return rasa_prediction_states(self, tracker, domain, use_text_for_last_user_input,
                                           rule_only_data)
         keep = self.__dict__.get("_hsg_keep")
@@ -373,6 +375,9 @@ def recent_rule_states(rasa_prediction_states: Any) -> Any:
                 keep = min(keep, self.featurizer.max_history)
             self.__dict__["_hsg_keep"] = keep
         states = _RecentStates.of(tracker, domain, keep)
+        if states is None:  # a form: Rasa's way
+            return rasa_prediction_states(self, tracker, domain, use_text_for_last_user_input,
+                                          rule_only_data)
         self.featurizer._choose_last_user_input([states], use_text_for_last_user_input)
         return states
 

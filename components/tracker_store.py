@@ -64,6 +64,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self.cache_size = int(os.environ.get("HSG_TRACKER_CACHE_SIZE", "2000"))
         self._last_id_query = sqlalchemy.select(sqlalchemy.func.max(self.SQLEvent.id)).where(
             self.SQLEvent.sender_id == sqlalchemy.bindparam("sender"))
+        self._last_id_sql: Optional[Tuple[Text, bool]] = None  # compiled on first use
         self._insert_event = self.SQLEvent.__table__.insert()
         self.mask_pii = os.environ.get("HSG_MASK_STORED_PII", "false").lower() in ("1", "true", "yes")
         if self.engine.dialect.name == "sqlite":
@@ -113,8 +114,25 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             self._known.popitem(last=False)
 
     def _last_id(self, sender_id: Text) -> Optional[int]:
-        with self.engine.connect() as connection:
-            return connection.execute(self._last_id_query, {"sender": sender_id}).scalar()
+        """max(id) of the sender's events, asked on a pooled driver connection: the query runs
+        every message, and SQLAlchemy's statement machinery cost more than the query itself."""
+        if self._last_id_sql is None:
+            compiled = self._last_id_query.compile(dialect=self.engine.dialect)
+            self._last_id_sql = (compiled.string, compiled.positional)
+        sql, positional = self._last_id_sql
+        dbapi = self.engine.dialect.dbapi
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql, (sender_id,) if positional else {"sender": sender_id})
+            row = cursor.fetchone()
+            cursor.close()
+            return row[0] if row else None
+        except (dbapi.OperationalError, dbapi.InterfaceError) as error:
+            connection.invalidate()
+            raise sqlalchemy.exc.OperationalError(sql, sender_id, error) from error
+        finally:
+            connection.close()
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The tracker saved here last time if the database holds nothing newer for this sender
@@ -137,7 +155,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
     def _reusable_last_id(self, tracker: DialogueStateTracker,
                           written: Optional[int] = None) -> Optional[int]:
         # Rasa reads only the current session back: a tracker holding an earlier one is not reused
-        sessions = sum(1 for event in tracker.events if isinstance(event, SessionStarted))
+        sessions = sum(1 for event in tracker.events if event.type_name == SessionStarted.type_name)
         if self.cache_size <= 0 or sessions > 1:
             return None
         return written if written is not None else self._last_id(tracker.sender_id)

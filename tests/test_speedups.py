@@ -69,6 +69,20 @@ def test_trailing_states_equal_rasas_after_every_event(keep):
         assert speedups._RecentStates.of(tracker, DOMAIN, keep) == _rasa_states(tracker, keep)
 
 
+def test_a_conversation_with_a_form_gets_rasas_states():
+    from rasa.shared.core.events import ActiveLoop
+
+    speedups.recent_rule_states(RulePolicy._prediction_states)
+    tracker = DialogueStateTracker("f", DOMAIN.slots)
+    for event in CONVERSATION[:12]:
+        tracker.update(event)
+    assert speedups._RecentStates.of(tracker, DOMAIN, 4) == _rasa_states(tracker, 4)
+    tracker.update(ActionExecuted("booking_form"))
+    tracker.update(ActiveLoop("booking_form"))
+    assert speedups._RecentStates.of(tracker, DOMAIN, 4) is None
+    assert "_hsg_recent_states" not in tracker.__dict__
+
+
 def test_trailing_states_follow_a_tracker_rebuilt_from_the_database():
     tracker = DialogueStateTracker("s", DOMAIN.slots)
     speedups.recent_rule_states(RulePolicy._prediction_states)
@@ -322,6 +336,7 @@ def test_fast_write_on_postgresql_knows_the_last_id(tmp_path):
                 last = connection.execute(sa.text(
                     "SELECT max(id) FROM events WHERE sender_id = 'w'")).scalar()
             assert store._known["w"][2] == last
+            assert await store.retrieve("w") is tracker  # nothing newer in the database: reused
         back = await ResilientSQLTrackerStore(DOMAIN, dialect="postgresql", host="127.0.0.1",
                                               port=5432, db=name, username="postgres"
                                               ).retrieve_full_tracker("w")
