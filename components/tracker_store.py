@@ -44,6 +44,9 @@ T = TypeVar("T")
 LAST_INSERTED_ID = {"sqlite": "SELECT last_insert_rowid()", "postgresql": "SELECT lastval()"}
 
 
+ROW_COLUMNS = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
+
+
 def _sqlite_pragmas(connection: Any, _: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -66,6 +69,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             self.SQLEvent.sender_id == sqlalchemy.bindparam("sender"))
         self._last_id_sql: Optional[Tuple[Text, bool]] = None  # compiled on first use
         self._insert_event = self.SQLEvent.__table__.insert()
+        self._insert_sql: Optional[Tuple[Text, Any]] = None  # compiled on first use
         self.mask_pii = os.environ.get("HSG_MASK_STORED_PII", "false").lower() in ("1", "true", "yes")
         if self.engine.dialect.name == "sqlite":
             # SQLAlchemy 1.4 opens and closes a file connection per session (NullPool); closing the
@@ -115,24 +119,18 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
 
     def _last_id(self, sender_id: Text) -> Optional[int]:
         """max(id) of the sender's events, asked on a pooled driver connection: the query runs
-        every message, and SQLAlchemy's statement machinery cost more than the query itself."""
+        every message, and SQLAlchemy's statement path cost more than the query itself."""
         if self._last_id_sql is None:
             compiled = self._last_id_query.compile(dialect=self.engine.dialect)
             self._last_id_sql = (compiled.string, compiled.positional)
         sql, positional = self._last_id_sql
-        dbapi = self.engine.dialect.dbapi
-        connection = self.engine.raw_connection()
-        try:
-            cursor = connection.cursor()
+
+        def ask(cursor: Any) -> Optional[int]:
             cursor.execute(sql, (sender_id,) if positional else {"sender": sender_id})
             row = cursor.fetchone()
-            cursor.close()
             return row[0] if row else None
-        except (dbapi.OperationalError, dbapi.InterfaceError) as error:
-            connection.invalidate()
-            raise sqlalchemy.exc.OperationalError(sql, sender_id, error) from error
-        finally:
-            connection.close()
+
+        return self._driver_call(sql, ask)
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The tracker saved here last time if the database holds nothing newer for this sender
@@ -179,20 +177,53 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         await self._with_retry("write", attempt)
 
     def _insert(self, tracker: DialogueStateTracker) -> Optional[int]:
-        """Rasa's `SQLTrackerStore.save` (same rows) as one executemany of a compiled INSERT
-        instead of an ORM object per event; returns the id of the last row written, as the
-        database numbered it in this transaction (None: nothing written, or not known)."""
-        with self.session_scope() as session:
-            rows = [self._row(tracker.sender_id, event)
-                    for event in self._additional_events(session, tracker)]
-            if not rows:
-                return None
-            connection = session.connection()
-            connection.execute(self._insert_event, rows)
-            last_id_sql = LAST_INSERTED_ID.get(self.engine.dialect.name)
-            last_id = connection.exec_driver_sql(last_id_sql).scalar() if last_id_sql else None
-            session.commit()
-        return last_id
+        """Rasa's `SQLTrackerStore.save` (same rows) as one executemany on a pooled driver
+        connection, without ORM objects or SQLAlchemy's statement path (they cost more than
+        the write); returns the id the database gave the last row (None: nothing written,
+        or a database without a query for it here)."""
+        known = self._known.get(tracker.sender_id)
+        if known and known[0] is tracker:
+            events = list(self._additional_events(None, tracker))
+        else:  # Rasa's count of the stored events needs a session
+            with self.session_scope() as session:
+                events = list(self._additional_events(session, tracker))
+        if not events:
+            return None
+        if self._insert_sql is None:
+            compiled = self._insert_event.compile(dialect=self.engine.dialect,
+                                                  column_keys=list(ROW_COLUMNS),
+                                                  for_executemany=True)
+            self._insert_sql = (compiled.string, compiled.positiontup if compiled.positional else None)
+        sql, order = self._insert_sql
+        rows = [self._row(tracker.sender_id, event) for event in events]
+        parameters = [tuple(row[name] for name in order) for row in rows] if order else rows
+        return self._driver_call(sql, lambda cursor: self._write(cursor, sql, parameters))
+
+    def _write(self, cursor: Any, sql: Text, parameters: Any) -> Optional[int]:
+        cursor.executemany(sql, parameters)
+        last_id_sql = LAST_INSERTED_ID.get(self.engine.dialect.name)
+        if last_id_sql is None:
+            return None
+        cursor.execute(last_id_sql)
+        return cursor.fetchone()[0]
+
+    def _driver_call(self, sql: Text, work: Callable[[Any], T]) -> T:
+        """`work(cursor)` on a pooled driver connection, committed; driver errors raised as
+        SQLAlchemy's (so that `_with_retry` sees a database that went away)."""
+        dbapi = self.engine.dialect.dbapi
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            result = work(cursor)
+            cursor.close()
+            connection.commit()
+            return result
+        except dbapi.Error as error:
+            if isinstance(error, (dbapi.OperationalError, dbapi.InterfaceError)):
+                connection.invalidate()
+            raise sqlalchemy.exc.DBAPIError.instance(sql, None, error, dbapi.Error) from error
+        finally:
+            connection.close()
 
     @staticmethod
     def _row(sender_id: Text, event: Event) -> dict:
