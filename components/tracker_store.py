@@ -22,7 +22,7 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from typing import Any, Awaitable, Callable, Iterator, Optional, Text, Tuple, TypeVar
+from typing import Any, Awaitable, Callable, Iterator, List, Optional, Text, Tuple, TypeVar
 
 import sqlalchemy
 import sqlalchemy.event
@@ -47,6 +47,10 @@ LAST_INSERTED_ID = {"sqlite": "SELECT last_insert_rowid()", "postgresql": "SELEC
 ROW_COLUMNS = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
 
 
+def _sessions(events: Any) -> int:
+    return sum(1 for event in events if event.type_name == SessionStarted.type_name)
+
+
 def _sqlite_pragmas(connection: Any, _: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -62,8 +66,9 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         self.retry_seconds = float(os.environ.get("HSG_TRACKER_RETRY_SECONDS", "20"))
         # sender id -> (the tracker last read or saved here, how many of its events are stored,
-        # id of its last stored event when it may be reused next turn, else None); recent first
-        self._known: "OrderedDict[Text, Tuple[DialogueStateTracker, int, Optional[int]]]" = OrderedDict()
+        # id of its last stored event when it may be reused next turn, else None, how many
+        # sessions its events hold); recent first
+        self._known: "OrderedDict[Text, Tuple[DialogueStateTracker, int, Optional[int], int]]" = OrderedDict()
         self.cache_size = int(os.environ.get("HSG_TRACKER_CACHE_SIZE", "2000"))
         self._last_id_query = sqlalchemy.select(sqlalchemy.func.max(self.SQLEvent.id)).where(
             self.SQLEvent.sender_id == sqlalchemy.bindparam("sender"))
@@ -111,8 +116,9 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
-    def _remember(self, tracker: DialogueStateTracker, last_id: Optional[int] = None) -> None:
-        self._known[tracker.sender_id] = (tracker, len(tracker.events), last_id)
+    def _remember(self, tracker: DialogueStateTracker, sessions: int,
+                  last_id: Optional[int] = None) -> None:
+        self._known[tracker.sender_id] = (tracker, len(tracker.events), last_id, sessions)
         self._known.move_to_end(tracker.sender_id)
         while len(self._known) > max(self.cache_size, 64):  # 64: the turns in progress
             self._known.popitem(last=False)
@@ -145,15 +151,14 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             self._known.pop(sender_id, None)
             tracker = await super(ResilientSQLTrackerStore, self).retrieve(sender_id)
             if tracker is not None:
-                self._remember(tracker)
+                self._remember(tracker, _sessions(tracker.events))
             return tracker
 
         return await self._with_retry("read", read)
 
-    def _reusable_last_id(self, tracker: DialogueStateTracker,
-                          written: Optional[int] = None) -> Optional[int]:
+    def _reusable_last_id(self, tracker: DialogueStateTracker, sessions: int,
+                          written: Optional[int]) -> Optional[int]:
         # Rasa reads only the current session back: a tracker holding an earlier one is not reused
-        sessions = sum(1 for event in tracker.events if event.type_name == SessionStarted.type_name)
         if self.cache_size <= 0 or sessions > 1:
             return None
         return written if written is not None else self._last_id(tracker.sender_id)
@@ -171,22 +176,24 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                 self._known.pop(tracker.sender_id, None)
             attempts += 1
             await self.stream_events(tracker)
-            last_id = self._insert(tracker)
-            self._remember(tracker, self._reusable_last_id(tracker, last_id))
+            known = self._known.get(tracker.sender_id)
+            if known and known[0] is tracker:  # read or saved here: its stored count is known
+                events = list(self._additional_events(None, tracker))
+                sessions = known[3] + _sessions(events)
+            else:  # Rasa's count of the stored events needs a session
+                with self.session_scope() as session:
+                    events = list(self._additional_events(session, tracker))
+                sessions = _sessions(tracker.events)
+            last_id = self._insert(tracker.sender_id, events)
+            self._remember(tracker, sessions, self._reusable_last_id(tracker, sessions, last_id))
 
         await self._with_retry("write", attempt)
 
-    def _insert(self, tracker: DialogueStateTracker) -> Optional[int]:
+    def _insert(self, sender_id: Text, events: List[Event]) -> Optional[int]:
         """Rasa's `SQLTrackerStore.save` (same rows) as one executemany on a pooled driver
         connection, without ORM objects or SQLAlchemy's statement path (they cost more than
         the write); returns the id the database gave the last row (None: nothing written,
         or a database without a query for it here)."""
-        known = self._known.get(tracker.sender_id)
-        if known and known[0] is tracker:
-            events = list(self._additional_events(None, tracker))
-        else:  # Rasa's count of the stored events needs a session
-            with self.session_scope() as session:
-                events = list(self._additional_events(session, tracker))
         if not events:
             return None
         if self._insert_sql is None:
@@ -195,7 +202,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                                                   for_executemany=True)
             self._insert_sql = (compiled.string, compiled.positiontup if compiled.positional else None)
         sql, order = self._insert_sql
-        rows = [self._row(tracker.sender_id, event) for event in events]
+        rows = [self._row(sender_id, event) for event in events]
         parameters = [tuple(row[name] for name in order) for row in rows] if order else rows
         return self._driver_call(sql, lambda cursor: self._write(cursor, sql, parameters))
 

@@ -153,6 +153,38 @@ def test_tracker_copy_equals_rasas_replayed_copy():
     assert _tracker_facts(ours(tracker)) == _tracker_facts(rasa_copy(tracker))
 
 
+def test_processor_copies_only_for_debug_lines():
+    """Every `copy.` in rasa/core/processor.py is an argument of a `structlogger.debug` call."""
+    import ast
+    import inspect
+    import logging
+
+    import rasa.core.processor
+
+    tree = ast.parse(inspect.getsource(rasa.core.processor))
+    in_debug = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "debug" and getattr(node.func.value, "id", "") == "structlogger"):
+            in_debug.update(id(child) for child in ast.walk(node))
+    uses = [node for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+            and getattr(node.value, "id", None) == "copy"]
+    assert len(uses) == 6 and all(id(use) in in_debug for use in uses)
+
+    copies = speedups.debug_only_copies()
+    value = {"events": [{"event": "slot"}]}
+    logger = logging.getLogger("rasa.core.processor")
+    level = logger.level
+    try:
+        logger.setLevel(logging.INFO)
+        assert copies.deepcopy(value) is value
+        logger.setLevel(logging.DEBUG)
+        copied = copies.deepcopy(value)
+        assert copied == value and copied is not value and copied["events"] is not value["events"]
+    finally:
+        logger.setLevel(level)
+
+
 @pytest.fixture(scope="module")
 def processor():
     if not MODEL.exists():
