@@ -157,6 +157,7 @@ def _keep_action_server_connections() -> None:
             auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
                     if self.basic_auth else None)
             kept = KeptSession(headers=self.headers, auth=auth,
+                               cookie_jar=aiohttp.DummyCookieJar(),  # the action server sets none
                                timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
                                connector=aiohttp.TCPConnector(keepalive_timeout=4))
             self.__dict__["_kept_session"] = kept
@@ -338,6 +339,11 @@ def debug_only_copies() -> Any:
 KEPT_ON_TRACKERS = ("_hsg_recent_states", "_hsg_applied_events")
 
 
+def _holds(events: Any, thing: Any) -> bool:
+    """Whether `thing` is one of `events` (searched from the end, where it usually is)."""
+    return any(event is thing for event in reversed(events))
+
+
 def direct_copy(rasa_copy: Any) -> Any:
     """`DialogueStateTracker.copy` without replaying the events (Rasa's for other trackers)."""
     import copy
@@ -362,10 +368,9 @@ def direct_copy(rasa_copy: Any) -> Any:
         new.slots = {name: copy.copy(slot) for name, slot in self.slots.items()}
         new.latest_action = dict(self.latest_action)
         new.active_loop = copy.copy(self.active_loop)
-        events = {id(event) for event in self.events}
-        if id(self.latest_message) not in events:
+        if not _holds(self.events, self.latest_message):  # an empty one made by a reset
             new.latest_message = UserUttered.empty()
-        if id(self.latest_bot_utterance) not in events:
+        if not _holds(self.events, self.latest_bot_utterance):
             new.latest_bot_utterance = BotUttered.empty()
         # `init_copy`, where Rasa's replay starts, passes none of these on
         new.sender_source = new.model_id = new.assistant_id = None

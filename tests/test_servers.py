@@ -100,6 +100,18 @@ def test_action_server_down_still_gives_the_hotline_then_recovers(servers, kb):
     assert kb.topics["hsg_definition"].answer["en"] in texts(servers.say("down-en", "what is hsg"))
 
 
+def test_action_server_answers_bad_requests_with_4xx_and_no_cors(servers):
+    base = f"http://127.0.0.1:{servers.actions_port}"
+    assert requests.get(f"{base}/nope", timeout=10).status_code == 404
+    assert requests.put(f"{base}/webhook", timeout=10).status_code == 405
+    assert requests.post(f"{base}/webhook", data="not json", timeout=10).status_code == 400
+    preflight = requests.options(f"{base}/webhook", timeout=10, headers={
+        "Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
+    assert preflight.status_code == 405
+    assert "access-control-allow-origin" not in {k.lower() for k in preflight.headers}
+    assert requests.get(f"{base}/health", timeout=10).json() == {"status": "ok"}
+
+
 # --- Zalo Official Account channel (channels/zalo.py) --------------------------------------
 
 
