@@ -1,4 +1,9 @@
-"""The custom actions: thin wrappers that read the tracker and call `actions.replies`."""
+"""The custom actions: thin wrappers that read the tracker and call `actions.replies`.
+
+They read the slots and the latest message only. Rasa sends them those and the events of the
+current turn, not the whole conversation (components/speedups.py); an action that needs the
+history must have `HSG_ACTION_SERVER_EVENTS=all` set for Rasa.
+"""
 import abc
 import logging
 from functools import lru_cache
