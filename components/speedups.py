@@ -53,10 +53,20 @@ Measured with py-spy on a running server (issue 5 note, `make bench`), per patie
 
 `install()` is called by scripts/rasa_cli.py, so Rasa runs with them wherever it is started.
 """
+import itertools
 import json
 import os
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Text, Tuple, Type
+
+from rasa.shared.core.events import (ActionExecuted, BotUttered,
+                                     DefinePrevUserUtteredFeaturization, EntitiesAdded, Event,
+                                     SlotSet, UserUttered)
+
+# Events after which `applied_events` is still "the earlier ones plus these" (no restart, new
+# session, rewind, or form: `ActiveLoop` changes how a form's actions count).
+PLAIN_EVENTS = (ActionExecuted, BotUttered, DefinePrevUserUtteredFeaturization, EntitiesAdded,
+                SlotSet, UserUttered)
 
 _installed = False
 
@@ -70,7 +80,6 @@ def install(serving: bool = True) -> None:
     import rasa.core.processor
     from rasa.core.actions.action import RemoteAction
     from rasa.core.policies.rule_policy import RulePolicy
-    from rasa.shared.core.events import Event
     from rasa.shared.core.trackers import DialogueStateTracker
 
     RemoteAction._validate_action_result = action_result_check(RemoteAction._validate_action_result)
@@ -118,8 +127,6 @@ def action_result_check(rasa_validate: Any) -> Any:
 
 
 def _remembered_event_types(resolve: Any) -> Any:
-    from rasa.shared.core.events import Event
-
     known: Dict[Text, Type[Event]] = {}
 
     def resolve_by_type(type_name: Text, default: Optional[Type[Event]] = None) -> Optional[Type[Event]]:
@@ -204,39 +211,20 @@ def _sequential_runner() -> type:
     return SequentialGraphRunner
 
 
-def _plain_event_types() -> Tuple[type, ...]:
-    """Events after which `applied_events` is still "the earlier ones plus these" (no restart,
-    new session, rewind, or form: `ActiveLoop` changes how a form's actions count)."""
-    from rasa.shared.core.events import (ActionExecuted, BotUttered,
-                                         DefinePrevUserUtteredFeaturization, EntitiesAdded,
-                                         SlotSet, UserUttered)
-
-    return (ActionExecuted, BotUttered, DefinePrevUserUtteredFeaturization, EntitiesAdded,
-            SlotSet, UserUttered)
-
-
 class _Followed:
     """What was worked out from a tracker's first `seen` events, to go on from there when the
     tracker has only grown by plain events since (it is kept in the tracker's `__dict__`)."""
 
-    PLAIN: Tuple[type, ...] = ()
-
     def __init__(self, tracker: Any) -> None:
-        if not self.PLAIN:
-            _Followed.PLAIN = _plain_event_types()
         self.seen = 0  # events of the tracker taken into account
         self.last: Any = None  # the last of them (to notice a tracker whose events were replaced)
 
     def grew_plainly(self, tracker: Any) -> bool:
-        import itertools
-
         events = tracker.events
         return (len(events) >= self.seen and (self.seen == 0 or events[self.seen - 1] is self.last)
-                and all(type(event) in self.PLAIN for event in itertools.islice(events, self.seen, None)))
+                and all(type(event) in PLAIN_EVENTS for event in itertools.islice(events, self.seen, None)))
 
     def new_events(self, tracker: Any) -> Any:
-        import itertools
-
         return itertools.islice(tracker.events, self.seen, None)
 
     def mark(self, tracker: Any) -> None:
@@ -281,8 +269,6 @@ class _RecentStates(_Followed):
         return [{kind: dict(sub_state) for kind, sub_state in state.items()} for state in states]
 
     def _add(self, events: Any) -> None:
-        from rasa.shared.core.events import ActionExecuted
-
         for event in events:
             if isinstance(event, ActionExecuted):
                 self.before_actions.append(self.domain.get_active_state(self.replay))
@@ -336,7 +322,7 @@ def debug_only_copies() -> Any:
     return types.SimpleNamespace(deepcopy=deepcopy, copy=copy.copy)
 
 
-KEPT_ON_TRACKERS = ("_hsg_recent_states", "_hsg_applied_events")
+KEPT_ON_TRACKERS = frozenset({"_hsg_recent_states", "_hsg_applied_events"})
 
 
 def _holds(events: Any, thing: Any) -> bool:
@@ -349,7 +335,6 @@ def direct_copy(rasa_copy: Any) -> Any:
     import copy
     from collections import deque
 
-    from rasa.shared.core.events import BotUttered, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
     # What a tracker holds (Rasa 3.6); a tracker with anything else is copied Rasa's way.
@@ -358,7 +343,7 @@ def direct_copy(rasa_copy: Any) -> Any:
              "latest_message", "model_id", "sender_id", "sender_source", "slots"}
 
     def tracker_copy(self: DialogueStateTracker) -> DialogueStateTracker:
-        held = self.__dict__.keys() - set(KEPT_ON_TRACKERS)
+        held = self.__dict__.keys() - KEPT_ON_TRACKERS
         if type(self) is not DialogueStateTracker or held != known or type(self.slots) is not dict:
             return rasa_copy(self)
         new = DialogueStateTracker.__new__(DialogueStateTracker)
@@ -429,14 +414,16 @@ def remembered_rule_matches(rasa_possible_keys: Any) -> Any:
 
 
 def current_turn(events: Any) -> List[Any]:
-    """The events from the `action_listen` before the last user message on (all without one)."""
-    from rasa.shared.core.events import UserUttered
-
-    events = list(events)
-    for index in range(len(events) - 1, -1, -1):
-        if isinstance(events[index], UserUttered):
-            return events[max(index - 1, 0):]
-    return events
+    """The events from the `action_listen` before the last user message on (all without one);
+    walked from the end, so only the turn is looked at."""
+    backwards = reversed(events)
+    turn = []
+    for event in backwards:
+        turn.append(event)
+        if isinstance(event, UserUttered):
+            turn.extend(itertools.islice(backwards, 1))
+            return turn[::-1]
+    return list(events)
 
 
 def current_turn_call_format() -> Any:

@@ -22,7 +22,7 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from typing import Any, Awaitable, Callable, Iterator, List, Optional, Text, Tuple, TypeVar
+from typing import Any, Awaitable, Callable, List, Optional, Text, Tuple, TypeVar
 
 import sqlalchemy
 import sqlalchemy.event
@@ -70,11 +70,6 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         # sessions its events hold); recent first
         self._known: "OrderedDict[Text, Tuple[DialogueStateTracker, int, Optional[int], int]]" = OrderedDict()
         self.cache_size = int(os.environ.get("HSG_TRACKER_CACHE_SIZE", "2000"))
-        self._last_id_query = sqlalchemy.select(sqlalchemy.func.max(self.SQLEvent.id)).where(
-            self.SQLEvent.sender_id == sqlalchemy.bindparam("sender"))
-        self._last_id_sql: Optional[Tuple[Text, bool]] = None  # compiled on first use
-        self._insert_event = self.SQLEvent.__table__.insert()
-        self._insert_sql: Optional[Tuple[Text, Any]] = None  # compiled on first use
         self.mask_pii = os.environ.get("HSG_MASK_STORED_PII", "false").lower() in ("1", "true", "yes")
         if self.engine.dialect.name == "sqlite":
             # SQLAlchemy 1.4 opens and closes a file connection per session (NullPool); closing the
@@ -86,20 +81,31 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                 connect_args={"check_same_thread": False})
             sqlalchemy.event.listen(self.engine, "connect", _sqlite_pragmas)
             self.sessionmaker = sqlalchemy.orm.sessionmaker(bind=self.engine)
+        # The two statements of every message, compiled once for the driver (see _driver_call)
+        last_id = sqlalchemy.select(sqlalchemy.func.max(self.SQLEvent.id)).where(
+            self.SQLEvent.sender_id == sqlalchemy.bindparam("sender")).compile(dialect=self.engine.dialect)
+        self._last_id_sql = (last_id.string, last_id.positional)
+        insert = self.SQLEvent.__table__.insert().compile(
+            dialect=self.engine.dialect, column_keys=list(ROW_COLUMNS), for_executemany=True)
+        self._insert_sql = (insert.string, insert.positiontup if insert.positional else None)
 
-    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
-        # Rasa counts the stored events with a query on every save; the tracker read (or saved)
-        # earlier in this turn already says how many there are (the lock store keeps any other
-        # process off this conversation meanwhile). Any other tracker: Rasa's query.
+    def _new_events(self, tracker: DialogueStateTracker) -> Tuple[List[Event], int]:
+        """The tracker's events not stored yet (masked if asked) and how many sessions the
+        tracker holds. Rasa counts the stored events with a query on every save; a tracker read
+        or saved here already says how many there are (the lock store keeps any other process
+        off this conversation meanwhile). Any other tracker: Rasa's query."""
         known = self._known.get(tracker.sender_id)
         if known and known[0] is tracker:
-            events = itertools.islice(tracker.events, known[1], len(tracker.events))
+            events = list(itertools.islice(tracker.events, known[1], None))
+            sessions = known[3] + _sessions(events)
         else:
-            events = super()._additional_events(session, tracker)
-        if not self.mask_pii:
-            return events
-        return (Event.from_parameters(mask_event_data(event.as_dict())) if event.type_name == "user"
-                else event for event in events)
+            with self.session_scope() as session:
+                events = list(super()._additional_events(session, tracker))
+            sessions = _sessions(tracker.events)
+        if self.mask_pii:
+            events = [Event.from_parameters(mask_event_data(event.as_dict()))
+                      if event.type_name == "user" else event for event in events]
+        return events, sessions
 
     async def _with_retry(self, what: Text, call: Callable[[], Awaitable[T]]) -> T:
         deadline = time.monotonic() + self.retry_seconds
@@ -126,9 +132,6 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
     def _last_id(self, sender_id: Text) -> Optional[int]:
         """max(id) of the sender's events, asked on a pooled driver connection: the query runs
         every message, and SQLAlchemy's statement path cost more than the query itself."""
-        if self._last_id_sql is None:
-            compiled = self._last_id_query.compile(dialect=self.engine.dialect)
-            self._last_id_sql = (compiled.string, compiled.positional)
         sql, positional = self._last_id_sql
 
         def ask(cursor: Any) -> Optional[int]:
@@ -176,14 +179,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                 self._known.pop(tracker.sender_id, None)
             attempts += 1
             await self.stream_events(tracker)
-            known = self._known.get(tracker.sender_id)
-            if known and known[0] is tracker:  # read or saved here: its stored count is known
-                events = list(self._additional_events(None, tracker))
-                sessions = known[3] + _sessions(events)
-            else:  # Rasa's count of the stored events needs a session
-                with self.session_scope() as session:
-                    events = list(self._additional_events(session, tracker))
-                sessions = _sessions(tracker.events)
+            events, sessions = self._new_events(tracker)
             last_id = self._insert(tracker.sender_id, events)
             self._remember(tracker, sessions, self._reusable_last_id(tracker, sessions, last_id))
 
@@ -196,11 +192,6 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         or a database without a query for it here)."""
         if not events:
             return None
-        if self._insert_sql is None:
-            compiled = self._insert_event.compile(dialect=self.engine.dialect,
-                                                  column_keys=list(ROW_COLUMNS),
-                                                  for_executemany=True)
-            self._insert_sql = (compiled.string, compiled.positiontup if compiled.positional else None)
         sql, order = self._insert_sql
         rows = [self._row(sender_id, event) for event in events]
         parameters = [tuple(row[name] for name in order) for row in rows] if order else rows

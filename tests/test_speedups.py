@@ -63,7 +63,6 @@ def _rasa_states(tracker, keep):
 @pytest.mark.parametrize("keep", [1, 3, 4, 10])
 def test_trailing_states_equal_rasas_after_every_event(keep):
     tracker = DialogueStateTracker("s", DOMAIN.slots)
-    speedups.recent_rule_states(RulePolicy._prediction_states)  # sets the event types it needs
     for event in CONVERSATION:
         tracker.update(event)
         assert speedups._RecentStates.of(tracker, DOMAIN, keep) == _rasa_states(tracker, keep)
@@ -72,7 +71,6 @@ def test_trailing_states_equal_rasas_after_every_event(keep):
 def test_a_conversation_with_a_form_gets_rasas_states():
     from rasa.shared.core.events import ActiveLoop
 
-    speedups.recent_rule_states(RulePolicy._prediction_states)
     tracker = DialogueStateTracker("f", DOMAIN.slots)
     for event in CONVERSATION[:12]:
         tracker.update(event)
@@ -85,7 +83,6 @@ def test_a_conversation_with_a_form_gets_rasas_states():
 
 def test_trailing_states_follow_a_tracker_rebuilt_from_the_database():
     tracker = DialogueStateTracker("s", DOMAIN.slots)
-    speedups.recent_rule_states(RulePolicy._prediction_states)
     for event in CONVERSATION[:20]:
         tracker.update(event)
     speedups._RecentStates.of(tracker, DOMAIN, 4)
