@@ -182,6 +182,67 @@ def test_processor_copies_only_for_debug_lines():
         logger.setLevel(level)
 
 
+def test_rule_states_are_formatted_only_for_a_debug_line():
+    """RulePolicy's formatted states go to one `structlogger.debug` call and nowhere else; they
+    are formatted as Rasa does when that line is written, not at all otherwise."""
+    import ast
+    import inspect
+    import logging
+
+    import rasa.core.policies.rule_policy
+
+    tree = ast.parse(inspect.getsource(rasa.core.policies.rule_policy))
+    in_debug = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "debug" and getattr(node.func.value, "id", "") == "structlogger"):
+            in_debug.update(id(child) for child in ast.walk(node))
+    formatted = [target.id for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                 and isinstance(node.value, ast.Call)
+                 and getattr(node.value.func, "attr", "") == "format_tracker_states"
+                 for target in node.targets]
+    uses = [node for node in ast.walk(tree) if isinstance(node, ast.Name)
+            and node.id in formatted and isinstance(node.ctx, ast.Load)]
+    assert formatted == ["current_states"] and uses and all(id(use) in in_debug for use in uses)
+
+    rasa_format = RulePolicy.format_tracker_states
+    ours = speedups.debug_only_state_lines(rasa_format)
+    tracker = DialogueStateTracker("f", DOMAIN.slots)
+    for event in CONVERSATION[:14]:
+        tracker.update(event)
+    states = DOMAIN.states_for_tracker_history(tracker)
+    logger = logging.getLogger("rasa.core.policies.rule_policy")
+    level = logger.level
+    try:
+        logger.setLevel(logging.INFO)
+        assert ours(states) == ""
+        logger.setLevel(logging.DEBUG)
+        assert ours(states) == rasa_format(states) and "user intent: hsg_pain" in ours(states)
+    finally:
+        logger.setLevel(level)
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 10])
+def test_action_limit_is_rasas_count(limit):
+    """The limit of actions per message counted from the end equals Rasa's count over a copy of
+    the whole conversation, after every event, also when actions follow without a message."""
+    import types
+
+    from rasa.core.processor import MessageProcessor
+
+    processor = types.SimpleNamespace(max_number_of_predictions=limit)
+    tracker = DialogueStateTracker("l", DOMAIN.slots)
+    reached = 0
+    extra = [ActionExecuted(f"action_{n}") for n in range(4)]
+    for event in [*CONVERSATION[:20], *extra, *CONVERSATION[20:], *extra]:
+        tracker.update(event)
+        for should_predict in (True, False):
+            expected = MessageProcessor.is_action_limit_reached(processor, tracker, should_predict)
+            assert speedups.action_limit_from_the_end(processor, tracker, should_predict) == expected
+            reached += expected
+    assert reached or limit > 4  # the limit was reached along the way (4 actions in a row)
+
+
 @pytest.fixture(scope="module")
 def processor():
     if not MODEL.exists():
