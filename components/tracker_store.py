@@ -10,6 +10,10 @@ With `HSG_MASK_STORED_PII=true` the patient's text is stored with phone numbers,
 and introduced names masked (components/pii.py); the conversation in memory is unchanged, so the
 current turn is answered from what the patient wrote.
 
+The two statements of every message (max(id) of the conversation, the insert of its new
+events) run on one driver connection the store takes from the pool once and keeps: taking and
+returning a pooled connection (with the pool's rollback) cost more than the statements.
+
 On SQLite (the laptop default) connections stay open (pooled) and the database runs in WAL mode
 with `synchronous=NORMAL`: a commit no longer waits for disk flushes and a checkpoint, and
 `make report`/`make purge-older-than` can read while the bot writes. A power cut can lose the
@@ -20,6 +24,7 @@ import itertools
 import json
 import logging
 import os
+import threading
 import time
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, List, Optional, Text, Tuple, TypeVar
@@ -70,6 +75,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         # sessions its events hold); recent first
         self._known: "OrderedDict[Text, Tuple[DialogueStateTracker, int, Optional[int], int]]" = OrderedDict()
         self.cache_size = int(os.environ.get("HSG_TRACKER_CACHE_SIZE", "2000"))
+        self._kept: Optional[Tuple[int, Any]] = None  # (thread, driver connection): _driver_call
         self.mask_pii = os.environ.get("HSG_MASK_STORED_PII", "false").lower() in ("1", "true", "yes")
         if self.engine.dialect.name == "sqlite":
             # SQLAlchemy 1.4 opens and closes a file connection per session (NullPool); closing the
@@ -118,6 +124,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
                     raise
                 logger.warning("Tracker store %s failed (%s); retrying in %.1f s",
                                what, str(error).splitlines()[0], delay)
+                self._release_kept()
                 self.engine.dispose()  # drop connections to the server that went away
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
@@ -206,10 +213,19 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         return cursor.fetchone()[0]
 
     def _driver_call(self, sql: Text, work: Callable[[Any], T]) -> T:
-        """`work(cursor)` on a pooled driver connection, committed; driver errors raised as
-        SQLAlchemy's (so that `_with_retry` sees a database that went away)."""
+        """`work(cursor)` on the store's own driver connection, committed; driver errors raised as
+        SQLAlchemy's (so that `_with_retry` sees a database that went away). The connection is
+        taken from the pool once and kept (taking and returning it, with the pool's rollback on
+        return, cost more than the two statements); a connection error throws it away, any
+        other error rolls it back. Another thread than the server's uses a pooled one."""
         dbapi = self.engine.dialect.dbapi
-        connection = self.engine.raw_connection()
+        kept = self._kept is not None and self._kept[0] == threading.get_ident()
+        if kept:
+            connection = self._kept[1]
+        else:
+            connection = self.engine.raw_connection()
+            if self._kept is None:
+                self._kept, kept = (threading.get_ident(), connection), True
         try:
             cursor = connection.cursor()
             result = work(cursor)
@@ -219,8 +235,18 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         except dbapi.Error as error:
             if isinstance(error, (dbapi.OperationalError, dbapi.InterfaceError)):
                 connection.invalidate()
+                if kept:
+                    self._kept = None
+            elif kept:
+                connection.rollback()
             raise sqlalchemy.exc.DBAPIError.instance(sql, None, error, dbapi.Error) from error
         finally:
+            if not kept:
+                connection.close()
+
+    def _release_kept(self) -> None:
+        if self._kept is not None:
+            connection, self._kept = self._kept[1], None
             connection.close()
 
     @staticmethod

@@ -115,3 +115,67 @@ def test_saved_tracker_is_reused_only_while_the_database_agrees(tmp_path):
         assert await store.retrieve("c") is None
 
     asyncio.run(scenario())
+
+
+def test_the_store_keeps_one_driver_connection_and_replaces_a_broken_one(tmp_path):
+    """Reads and writes of every turn share one connection taken from the pool once; a
+    connection error throws it away (the retry takes a new one, nothing lost), any other error
+    rolls it back and keeps it; another thread gets a pooled one."""
+    import threading
+
+    import pytest
+    import sqlalchemy
+
+    async def scenario():
+        store = _store(tmp_path / "k.db")
+        taken = []
+        take = store.engine.raw_connection
+        store.engine.raw_connection = lambda: taken.append(1) or take()
+        tracker = DialogueStateTracker("k", DOMAIN.slots)
+        for n in range(5):
+            _turn(tracker, f"turn {n}")
+            await store.save(tracker)
+            assert await store.retrieve("k") is tracker  # max(id) asked on the same connection
+            if n == 0:  # the first save counted the stored events on Rasa's pooled session
+                assert len(taken) == 2
+                taken.clear()
+        assert taken == [] and len(_rows(tmp_path / "k.db", "k")) == 25
+
+        class Broken:  # the connection as it looks after the database went away
+            def __init__(self, real):
+                self.real, self.invalidated = real, False
+
+            def cursor(self):
+                raise sqlite3.OperationalError("disk I/O error")
+
+            def invalidate(self):
+                self.invalidated = True
+                self.real.invalidate()
+
+        broken = Broken(store._kept[1])
+        store._kept = (store._kept[0], broken)
+        store.retry_seconds = 5
+        _turn(tracker, "after the outage")
+        await store.save(tracker)
+        # a new kept connection, and one for counting the stored events (a retry trusts no count)
+        assert broken.invalidated and store._kept[1] is not broken and len(taken) == 2
+        assert len(_rows(tmp_path / "k.db", "k")) == 30  # stored once, after the retry
+
+        kept = store._kept
+        sql = "INSERT INTO events (sender_id, type_name, data) VALUES ('k', 'slot', '{}')"
+
+        def insert_then_fail(cursor):
+            cursor.execute(sql)
+            raise sqlite3.IntegrityError("refused")
+
+        with pytest.raises(sqlalchemy.exc.IntegrityError):
+            store._driver_call(sql, insert_then_fail)
+        assert store._kept is kept and not kept[1].driver_connection.in_transaction
+        assert len(_rows(tmp_path / "k.db", "k")) == 30  # rolled back
+        other = []
+        thread = threading.Thread(target=lambda: other.append(store._last_id("k")))
+        thread.start()
+        thread.join()
+        assert other == [store._last_id("k")] and store._kept is kept and len(taken) == 3
+
+    asyncio.run(scenario())
