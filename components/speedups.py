@@ -62,6 +62,7 @@ Measured with py-spy on a running server (issue 5 note, `make bench`), per patie
 
 `install()` is called by scripts/rasa_cli.py, so Rasa runs with them wherever it is started.
 """
+import abc
 import itertools
 import json
 import os
@@ -291,6 +292,7 @@ class _RecentStates(_Followed):
         self.domain, self.keep = domain, keep
         self.replay = tracker.init_copy()
         self.before_actions: Any = deque(maxlen=keep)  # states before the last `keep` actions
+        self.current: Optional[Dict[Text, Any]] = None  # the state after the last event
         self._add(tracker.applied_events())
         self.mark(tracker)
 
@@ -306,13 +308,16 @@ class _RecentStates(_Followed):
                 return None
             known = cls(tracker, domain, keep)
             tracker.__dict__["_hsg_recent_states"] = known
-        else:
+        elif known.seen != len(tracker.events):
             known._add(known.new_events(tracker))
             known.mark(tracker)
-        states = [*known.before_actions, domain.get_active_state(known.replay)][-keep:]
+        if known.current is None:  # the state now; RulePolicy asks twice a prediction
+            known.current = domain.get_active_state(known.replay)
+        states = [*known.before_actions, known.current][-keep:]
         return [{kind: dict(sub_state) for kind, sub_state in state.items()} for state in states]
 
     def _add(self, events: Any) -> None:
+        self.current = None
         for event in events:
             if isinstance(event, ActionExecuted):
                 self.before_actions.append(self.domain.get_active_state(self.replay))
@@ -400,6 +405,35 @@ def _holds(events: Any, thing: Any) -> bool:
     return any(event is thing for event in reversed(events))
 
 
+_PLAIN_CLASSES: Dict[type, bool] = {}
+
+
+def shallow_copy(value: Any) -> Any:
+    """`copy.copy(value)`: for an object of a plain class (no `__copy__`, slots, own pickling
+    hooks or copyreg entry), what `copy.copy` does through `__reduce_ex__(4)` (a new
+    object of the class, given the same `__dict__`) without its detour: a slot is copied twice
+    a message for each of the domain's slots."""
+    import copy
+    import copyreg
+
+    cls = type(value)
+    plain = _PLAIN_CLASSES.get(cls)
+    if plain is None:
+        plain = _PLAIN_CLASSES[cls] = (
+            cls not in copyreg.dispatch_table and not hasattr(cls, "__copy__")
+            and not any(k.__dict__.get("__slots__") for k in cls.__mro__)  # `ABC`'s is ()
+            and hasattr(value, "__dict__")
+            and cls.__reduce_ex__ is object.__reduce_ex__ and cls.__reduce__ is object.__reduce__
+            and not hasattr(cls, "__getstate__") and not hasattr(cls, "__setstate__")
+            and not hasattr(cls, "__getnewargs_ex__") and not hasattr(cls, "__getnewargs__")
+            and type(cls) in (type, abc.ABCMeta))
+    if not plain:
+        return copy.copy(value)
+    new = cls.__new__(cls)
+    new.__dict__.update(value.__dict__)
+    return new
+
+
 def direct_copy(rasa_copy: Any) -> Any:
     """`DialogueStateTracker.copy` without replaying the events (Rasa's for other trackers)."""
     import copy
@@ -420,7 +454,7 @@ def direct_copy(rasa_copy: Any) -> Any:
         new.__dict__.update((name, self.__dict__[name]) for name in known)
         # The replay shares the event objects (and the values they set) and makes the rest anew.
         new.events = deque(self.events, maxlen=self.events.maxlen)
-        new.slots = {name: copy.copy(slot) for name, slot in self.slots.items()}
+        new.slots = {name: shallow_copy(slot) for name, slot in self.slots.items()}
         new.latest_action = dict(self.latest_action)
         new.active_loop = copy.copy(self.active_loop)
         if not _holds(self.events, self.latest_message):  # an empty one made by a reset
