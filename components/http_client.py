@@ -14,13 +14,14 @@ C parser Sanic itself uses), and behaves as `EndpointConfig.request` does:
   (`ServerDisconnectedError`), so Rasa logs "Is the server running?" as before;
 - `asyncio.TimeoutError` after `timeout` seconds, as aiohttp's total timeout.
 
-Only what the action server is called with takes this path: a POST of JSON to an `http://` URL
-with no query parameters, token, basic auth, CA file, compression or per-call headers.
-Anything else (an `https://` action server, an NLG server with a token...) goes through aiohttp
-as before. Idle connections are dropped after 4 s, before Sanic (5 s) could close them under a
+Only a call like the action server's takes this path (an NLG server's would too): a POST of
+JSON to a plain `http://` URL (ASCII, no user or password in it) with no query parameters, token,
+basic auth, CA file, compression or per-call headers. Anything else (an `https://` action
+server, an endpoint with a token...) goes through aiohttp as before. Idle connections are dropped after 4 s, before Sanic (5 s) could close them under a
 request; at most 100 are open at once per endpoint, aiohttp's default limit.
 """
 import asyncio
+import functools
 import json
 import re
 import time
@@ -199,13 +200,27 @@ def _plain_headers(headers: Dict[Any, Any]) -> bool:
                and "\r" not in value and "\n" not in value for name, value in headers.items())
 
 
+@functools.lru_cache(maxsize=64)
+def _plain_url(url: Text) -> bool:
+    """An http:// URL that goes on the request line as it is: printable ASCII without spaces,
+    no user or password in it (aiohttp would quote the one and turn the other into auth)."""
+    if not url.startswith("http://") or not url.isascii() or any(c <= " " or c == "\x7f" for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        return False
+    return bool(parts.hostname) and "@" not in parts.netloc
+
+
 def lean_applies(endpoint: EndpointConfig, method: Text, subpath: Optional[Text],
                  content_type: Optional[Text], compress: bool, kwargs: Dict[Text, Any]) -> bool:
     """The call is one `post_json` makes exactly as aiohttp would (see the module docstring)."""
     return (method.lower() == "post" and not compress and content_type == "application/json"
             and "json" in kwargs and set(kwargs) <= {"json", "timeout"}
             and isinstance(kwargs.get("timeout", 0), (int, float))
-            and isinstance(endpoint.url, str) and endpoint.url.startswith("http://")
+            and isinstance(endpoint.url, str) and _plain_url(endpoint.url)
             and not endpoint.params and not endpoint.token and not endpoint.basic_auth
             and not endpoint.cafile and _plain_headers(endpoint.headers or {})
             and not subpath)

@@ -208,6 +208,11 @@ async def test_the_request_carries_the_endpoints_headers_and_path():
 
 @pytest.mark.parametrize("endpoint, call", [
     (EndpointConfig("https://actions.example/webhook"), {}),
+    (EndpointConfig("http://user:secret@actions.example/webhook"), {}),
+    (EndpointConfig("http://actions.example/hsg webhook"), {}),
+    (EndpointConfig("http://actions.example/hỏi"), {}),
+    (EndpointConfig("http://actions.example:port/webhook"), {}),
+    (EndpointConfig("http:///webhook"), {}),
     (EndpointConfig("http://a/webhook", token="t"), {}),
     (EndpointConfig("http://a/webhook", params={"k": "v"}), {}),
     (EndpointConfig("http://a/webhook", basic_auth={"username": "u", "password": "p"}), {}),
