@@ -29,8 +29,11 @@ Measured with py-spy on a running server (issue 5 note, `make bench`), per patie
 - `RulePolicy` formats all its states for a debug line on every prediction, written or not;
   they are formatted now only when debug logging is on. `MessageProcessor.is_action_limit_reached`
   copies the whole conversation twice a message to count the actions since the last
-  `action_listen`; the count now walks back from the end. Memory keys (valid replies, rule
-  matches) are written by ujson instead of json.
+  `action_listen`; the count now walks back from the end. RulePolicy looks up rules twice per
+  prediction (by text, then by intent), each time working out the current state again: it is
+  now kept until the next event. The tracker copy's slots are copied without `copy.copy`'s
+  pickling detour when their class is plain. Memory keys (valid replies, rule matches) are
+  written by ujson instead of json.
 - `RulePolicy` turns the *whole* conversation into dialogue states (a replay of every event into
   a new tracker) three times per message, formats them all for a debug line and, when no rule
   matches, serialises them all into a key: a cost that grows with the conversation (26% of the
