@@ -21,6 +21,7 @@ server, an endpoint with a token...) goes through aiohttp as before. Idle connec
 request; at most 100 are open at once per endpoint, aiohttp's default limit.
 """
 import asyncio
+import codecs
 import functools
 import json
 import re
@@ -50,12 +51,17 @@ class _Connection(asyncio.Protocol):
         self.idle_since = 0.0
         self._reply: Optional[asyncio.Future] = None
         self._parser: Any = None
+        self._start_reply()
+
+    def _start_reply(self) -> None:
+        self._status = 0
         self._reason = b""
         self._headers: Dict[bytes, bytes] = {}
         self._body: List[bytes] = []
         self._headers_done = False
         self._keep_alive = False
         self._until_close = False  # a reply without length that ends when the server closes
+        self._extra = False  # bytes of another reply came after this one
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -77,12 +83,18 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Optional[Exception]) -> None:
         self.closed = True
         if self._reply is not None and not self._reply.done():
-            if self._headers_done and self._until_close:
+            if self._headers_done and self._until_close and exc is None:
                 self._reply.set_result(None)  # the close ends the body
+            elif self._headers_done:  # aiohttp's error for a body cut short
+                self._fail(aiohttp.ClientPayloadError("Response payload is not completed"))
             else:
                 self._fail(aiohttp.ServerDisconnectedError())
 
     # httptools callbacks
+    def on_message_begin(self) -> None:
+        if self._reply is not None and self._reply.done():
+            self._extra = True
+
     def on_status(self, reason: bytes) -> None:
         self._reason += reason
 
@@ -91,16 +103,23 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
+        self._status = self._parser.get_status_code()
         self._keep_alive = self._parser.should_keep_alive()  # only known while parsing
-        self._until_close = (b"content-length" not in self._headers
-                             and b"chunked" not in self._headers.get(b"transfer-encoding", b""))
+        no_body = self._status in (204, 304) or 100 <= self._status < 200
+        self._until_close = not no_body and (
+            b"content-length" not in self._headers
+            and b"chunked" not in self._headers.get(b"transfer-encoding", b"").lower())
 
     def on_body(self, body: bytes) -> None:
         self._body.append(body)
 
     def on_message_complete(self) -> None:
-        if self._reply is not None and not self._reply.done():
-            self._reply.set_result(None)
+        if self._reply is None or self._reply.done():
+            return
+        if 100 <= self._status < 200 and self._status != 101:
+            self._start_reply()  # an interim reply (100 Continue, 103 Early Hints): skipped as aiohttp does
+            return
+        self._reply.set_result(None)
 
     # use
     def _fail(self, error: BaseException) -> None:
@@ -118,15 +137,15 @@ class _Connection(asyncio.Protocol):
 
     async def exchange(self, request: bytes) -> Tuple[int, bytes, Dict[bytes, bytes], bytes, bool]:
         """Send `request`, wait for the whole reply: (status, reason, headers, body, reusable)."""
+        if self.closed or self.transport.is_closing():  # type: ignore[union-attr]
+            raise aiohttp.ServerDisconnectedError()  # closed by the server as soon as it was opened
         self._reply = self.loop.create_future()
         self._parser = httptools.HttpResponseParser(self)
-        self._reason, self._headers, self._body = b"", {}, []
-        self._headers_done = self._keep_alive = self._until_close = False
+        self._start_reply()
         self.transport.write(request)  # type: ignore[union-attr]
         await self._reply
-        reusable = self._keep_alive and not self._until_close and not self.closed
-        return (self._parser.get_status_code(), self._reason, self._headers,
-                b"".join(self._body), reusable)
+        reusable = self._keep_alive and not self._until_close and not self._extra and not self.closed
+        return self._status, self._reason, self._headers, b"".join(self._body), reusable
 
 
 class _Pool:
@@ -139,9 +158,8 @@ class _Pool:
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         lines = [f"POST {path} HTTP/1.1", f"Host: {parts.netloc}",
                  "Content-Type: application/json", "Accept: */*"]
-        lines += [f"{name}: {value}" for name, value in headers.items()
-                  if name.lower() not in ("content-type", "content-length", "host")]
-        self.head = ("\r\n".join(lines) + "\r\nContent-Length: ").encode("latin-1")
+        lines += [f"{name}: {value}" for name, value in headers.items()]  # _plain_headers
+        self.head = ("\r\n".join(lines) + "\r\nContent-Length: ").encode("ascii")
         self.loop = asyncio.get_running_loop()
         self.idle: List[_Connection] = []
         self.slots = asyncio.Semaphore(MAX_CONNECTIONS)
@@ -165,7 +183,11 @@ class _Pool:
 
     async def post(self, body: bytes, timeout: float) -> Tuple[int, bytes, Dict[bytes, bytes], bytes]:
         deadline = time.monotonic() + timeout
-        async with self.slots:
+        if self.slots.locked():  # all connections busy: the wait counts in the timeout, as in aiohttp
+            await asyncio.wait_for(self.slots.acquire(), max(deadline - time.monotonic(), 0.001))
+        else:
+            await self.slots.acquire()
+        try:
             connection = await self._connection(deadline)
             request = self.head + b"%d\r\n\r\n" % len(body) + body
             timer = self.loop.call_later(
@@ -180,9 +202,14 @@ class _Pool:
             if reusable:
                 connection.idle_since = time.monotonic()
                 self.idle.append(connection)
+                oldest = self.idle[0]  # one at a time, drop the oldest if it went stale
+                if oldest is not connection and not oldest.usable(connection.idle_since):
+                    self.idle.pop(0).close()
             else:
                 connection.close()
             return status, reason, headers, reply
+        finally:
+            self.slots.release()
 
 
 def json_bytes(value: Any) -> bytes:
@@ -195,9 +222,16 @@ def json_bytes(value: Any) -> bytes:
         return json.dumps(value).encode("ascii")
 
 
+# Headers the lean client would have to act on (it never decompresses, waits for a 100, streams
+# or closes on request) or sets itself: an endpoint configured with one goes through aiohttp.
+_OWN_HEADERS = frozenset({"accept-encoding", "expect", "transfer-encoding", "connection", "te",
+                          "upgrade", "content-type", "content-length", "content-encoding", "host"})
+
+
 def _plain_headers(headers: Dict[Any, Any]) -> bool:
-    return all(isinstance(name, str) and _TOKEN.match(name) and isinstance(value, str)
-               and "\r" not in value and "\n" not in value for name, value in headers.items())
+    return all(isinstance(name, str) and _TOKEN.match(name) and name.lower() not in _OWN_HEADERS
+               and isinstance(value, str) and value.isascii() and value.isprintable()
+               for name, value in headers.items())
 
 
 @functools.lru_cache(maxsize=64)
@@ -243,4 +277,9 @@ async def post_json(endpoint: EndpointConfig, payload: Any, timeout: float) -> O
     if not body.strip():
         return None
     charset = re.search(r"charset=\"?([\w.:-]+)", content_type, re.IGNORECASE)
-    return json.loads(body.decode(charset.group(1) if charset else "utf-8"))
+    encoding = charset.group(1) if charset else "utf-8"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:  # an unknown charset: utf-8, as aiohttp's get_encoding falls back
+        encoding = "utf-8"
+    return json.loads(body.decode(encoding))

@@ -36,8 +36,8 @@ DROP = object()  # close without a reply
 
 
 class CannedServer:
-    """Loopback HTTP server: each request gets `answer(body)` (bytes, or bytes and CLOSE, or HANG
-    or DROP); counts connections and keeps the requests."""
+    """Loopback HTTP server: each request gets `answer(body)` (bytes, a list of bytes written
+    apart, bytes and CLOSE, HANG or DROP); counts connections and keeps the requests."""
 
     def __init__(self, answer):
         self.answer = answer
@@ -68,8 +68,10 @@ class CannedServer:
                 if answer is DROP:
                     break
                 close = isinstance(answer, tuple)
-                writer.write(answer[0] if close else answer)
-                await writer.drain()
+                for part in (answer if isinstance(answer, list) else [answer[0] if close else answer]):
+                    writer.write(part)  # a list: separate writes, as separate TCP segments
+                    await writer.drain()
+                    await asyncio.sleep(0.05 if isinstance(answer, list) else 0)
                 if close:
                     break
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -104,6 +106,13 @@ REPLIES = {
                                          status="400 Bad Request"),
     "not found (404)": lambda body: reply("Not Found", status="404 Not Found", content_type="text/plain"),
     "server error (500)": lambda body: reply({"error": "boom"}, status="500 Internal Server Error"),
+    "unknown charset": lambda body: reply({"a": "é"}, content_type="application/json; charset=x-hsg"),
+    "no content (204)": lambda body: b"HTTP/1.1 204 No Content\r\n\r\n",
+    "interim reply first (103)": lambda body: (b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
+                                              + reply({"after": "hints"})),
+    "interim reply, then the reply apart": lambda body: [
+        b"HTTP/1.1 100 Continue\r\n\r\n", reply({"after": "continue"})],
+    "chunked, in capitals": lambda body: chunked({"b": 1}).replace(b"chunked", b"Chunked"),
 }
 
 
@@ -143,9 +152,10 @@ async def test_concurrent_calls_each_get_their_own_reply():
                  for n in range(40)]
         replies = await asyncio.gather(*calls)
         assert [r["echo"] for r in replies] == [str(n) for n in range(40)]
-        assert 1 <= server.connections <= 40
+        opened = server.connections
+        assert 1 <= opened <= 40
         again = await asyncio.gather(*[http_client.post_json(endpoint, PAYLOAD, 5) for _ in range(10)])
-        assert len(again) == 10 and server.connections <= 40  # the kept ones were used again
+        assert len(again) == 10 and server.connections == opened  # the kept ones were used again
 
 
 async def test_a_server_that_does_not_answer_times_out_and_its_connection_is_dropped():
@@ -172,10 +182,64 @@ async def test_a_reply_cut_short_is_an_error_not_a_short_answer():
     truncated = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{}"
     async with CannedServer(lambda body: (truncated, CLOSE)) as server:
         endpoint = EndpointConfig(server.url)
-        with pytest.raises(aiohttp.ClientError):
+        with pytest.raises(aiohttp.ClientPayloadError):  # not "could not connect": it answered
             await RASA_REQUEST(endpoint, json=PAYLOAD, method="post", timeout=5)
-        with pytest.raises(aiohttp.ClientError):
+        with pytest.raises(aiohttp.ClientPayloadError):
             await http_client.post_json(endpoint, PAYLOAD, 5)
+
+
+async def test_a_server_that_closes_at_once_is_a_connection_error_not_a_wait():
+    """A port that accepts and closes (a proxy in front of a stopped action server)."""
+    import time
+
+    async def close_at_once(reader, writer):
+        writer.close()
+
+    server = await asyncio.start_server(close_at_once, "127.0.0.1", 0)
+    endpoint = EndpointConfig(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/webhook")
+    try:
+        for _ in range(5):
+            started = time.monotonic()
+            with pytest.raises(aiohttp.ClientConnectionError):
+                await http_client.post_json(endpoint, PAYLOAD, 5)
+            assert time.monotonic() - started < 2
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_connection_closed_before_its_request_fails_at_once():
+    """The server closed the new connection before the request went out (the race behind the
+    test above): a write to it would vanish, and the call would wait for its whole timeout."""
+    async def close_at_once(reader, writer):
+        writer.close()
+
+    server = await asyncio.start_server(close_at_once, "127.0.0.1", 0)
+    loop = asyncio.get_running_loop()
+    try:
+        _, connection = await loop.create_connection(
+            lambda: http_client._Connection(loop), "127.0.0.1", server.sockets[0].getsockname()[1])
+        await asyncio.sleep(0.2)  # the close arrives
+        with pytest.raises(aiohttp.ServerDisconnectedError):
+            await asyncio.wait_for(connection.exchange(b"POST / HTTP/1.1\r\n\r\n"), 2)
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_waiting_for_a_free_connection_counts_in_the_timeout(monkeypatch):
+    monkeypatch.setattr(http_client, "MAX_CONNECTIONS", 1)
+    answers = iter([HANG, reply({"n": 2})])
+    async with CannedServer(lambda body: next(answers)) as server:
+        endpoint = EndpointConfig(server.url)
+        hanging = asyncio.ensure_future(http_client.post_json(endpoint, PAYLOAD, 30))
+        await asyncio.sleep(0.1)
+        with pytest.raises(asyncio.TimeoutError):  # the only connection is busy
+            await http_client.post_json(endpoint, PAYLOAD, 0.3)
+        hanging.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await hanging
+        assert await http_client.post_json(endpoint, PAYLOAD, 5) == {"n": 2}  # the slot came back
 
 
 async def test_no_server_is_a_connection_error_as_in_rasa():
@@ -218,6 +282,10 @@ async def test_the_request_carries_the_endpoints_headers_and_path():
     (EndpointConfig("http://a/webhook", basic_auth={"username": "u", "password": "p"}), {}),
     (EndpointConfig("http://a/webhook", cafile="ca.pem"), {}),
     (EndpointConfig("http://a/webhook", headers={"X-Bad": "a\r\nInjected: 1"}), {}),
+    (EndpointConfig("http://a/webhook", headers={"X-Name": "Bệnh viện"}), {}),
+    (EndpointConfig("http://a/webhook", headers={"Accept-Encoding": "gzip"}), {}),
+    (EndpointConfig("http://a/webhook", headers={"Expect": "100-continue"}), {}),
+    (EndpointConfig("http://a/webhook", headers={"Content-Type": "application/x+json"}), {}),
     (EndpointConfig("http://a/webhook"), {"compress": True}),
     (EndpointConfig("http://a/webhook"), {"method": "get"}),
     (EndpointConfig("http://a/webhook"), {"subpath": "x"}),
