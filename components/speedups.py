@@ -413,7 +413,7 @@ _PLAIN_CLASSES: Dict[type, bool] = {}
 
 def shallow_copy(value: Any) -> Any:
     """`copy.copy(value)`: for an object of a plain class (no `__copy__`, slots, own pickling
-    hooks or copyreg entry), what `copy.copy` does through `__reduce_ex__(4)` (a new
+    hooks, copyreg entry or built-in base such as dict), what `copy.copy` does through `__reduce_ex__(4)` (a new
     object of the class, given the same `__dict__`) without its detour: a slot is copied twice
     a message for each of the domain's slots."""
     import copy
@@ -429,7 +429,8 @@ def shallow_copy(value: Any) -> Any:
             and cls.__reduce_ex__ is object.__reduce_ex__ and cls.__reduce__ is object.__reduce__
             and not hasattr(cls, "__getstate__") and not hasattr(cls, "__setstate__")
             and not hasattr(cls, "__getnewargs_ex__") and not hasattr(cls, "__getnewargs__")
-            and type(cls) in (type, abc.ABCMeta))
+            and type(cls) in (type, abc.ABCMeta)  # not a class itself, no exotic metaclass
+            and all(base is object or base.__module__ != "builtins" for base in cls.__mro__))
     if not plain:
         return copy.copy(value)
     new = cls.__new__(cls)

@@ -76,6 +76,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         self._known: "OrderedDict[Text, Tuple[DialogueStateTracker, int, Optional[int], int]]" = OrderedDict()
         self.cache_size = int(os.environ.get("HSG_TRACKER_CACHE_SIZE", "2000"))
         self._kept: Optional[Tuple[int, Any]] = None  # (thread, driver connection): _driver_call
+        self._kept_lock = threading.Lock()
         self.mask_pii = os.environ.get("HSG_MASK_STORED_PII", "false").lower() in ("1", "true", "yes")
         if self.engine.dialect.name == "sqlite":
             # SQLAlchemy 1.4 opens and closes a file connection per session (NullPool); closing the
@@ -215,39 +216,57 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
     def _driver_call(self, sql: Text, work: Callable[[Any], T]) -> T:
         """`work(cursor)` on the store's own driver connection, committed; driver errors raised as
         SQLAlchemy's (so that `_with_retry` sees a database that went away). The connection is
-        taken from the pool once and kept (taking and returning it, with the pool's rollback on
-        return, cost more than the two statements); a connection error throws it away, any
-        other error rolls it back. Another thread than the server's uses a pooled one."""
+        taken from the pool once and kept by the thread that first asks (the server's event
+        loop): taking and returning it, with the pool's rollback on return, cost more than the
+        two statements of a message. On any error the work is rolled back; a connection error,
+        or a rollback that fails, throws the connection away. Other threads use pooled ones."""
         dbapi = self.engine.dialect.dbapi
-        kept = self._kept is not None and self._kept[0] == threading.get_ident()
-        if kept:
-            connection = self._kept[1]
+        me = threading.get_ident()
+        kept = self._kept  # read once: another thread may change it
+        mine = kept is not None and kept[0] == me
+        if mine:
+            connection = kept[1]  # type: ignore[index]
         else:
             connection = self.engine.raw_connection()
-            if self._kept is None:
-                self._kept, kept = (threading.get_ident(), connection), True
+            if kept is None:
+                with self._kept_lock:
+                    if self._kept is None:
+                        self._kept, mine = (me, connection), True
         try:
             cursor = connection.cursor()
             result = work(cursor)
             cursor.close()
             connection.commit()
             return result
-        except dbapi.Error as error:
-            if isinstance(error, (dbapi.OperationalError, dbapi.InterfaceError)):
+        except BaseException as error:
+            broken = isinstance(error, (dbapi.OperationalError, dbapi.InterfaceError))
+            if not broken:
+                try:
+                    connection.rollback()  # a half-written batch must not be committed later
+                except Exception:
+                    broken = True
+            if broken:
                 connection.invalidate()
-                if kept:
-                    self._kept = None
-            elif kept:
-                connection.rollback()
-            raise sqlalchemy.exc.DBAPIError.instance(sql, None, error, dbapi.Error) from error
+                if mine:
+                    self._drop_kept(me)
+            if isinstance(error, dbapi.Error):
+                raise sqlalchemy.exc.DBAPIError.instance(sql, None, error, dbapi.Error) from error
+            raise
         finally:
-            if not kept:
+            if not mine:
                 connection.close()
 
+    def _drop_kept(self, owner: int) -> None:
+        with self._kept_lock:
+            if self._kept is not None and self._kept[0] == owner:
+                self._kept = None
+
     def _release_kept(self) -> None:
-        if self._kept is not None:
-            connection, self._kept = self._kept[1], None
-            connection.close()
+        """Give the kept connection back to the pool (only its own thread may)."""
+        kept = self._kept
+        if kept is not None and kept[0] == threading.get_ident():
+            self._drop_kept(kept[0])
+            kept[1].close()
 
     @staticmethod
     def _row(sender_id: Text, event: Event) -> dict:

@@ -186,15 +186,26 @@ def test_shallow_copy_is_copy_copy():
     """The domain's slots copied the short way, anything with its own copy rules copy.copy's."""
     import copy
 
-    for value in [*DOMAIN.slots, _WithCopy(), _WithSlots(), _WithState(), {"a": [1]}, [1, [2]]]:
+    class Dict(dict):
+        pass
+
+    class List(list):
+        pass
+
+    values = [*DOMAIN.slots, _WithCopy(), _WithSlots(), _WithState(), {"a": [1]}, [1, [2]],
+              Dict(a=1), List([1, 2]), _WithState]
+    for value in values:
         ours, theirs = speedups.shallow_copy(value), copy.copy(value)
         assert type(ours) is type(theirs)
         assert getattr(ours, "__dict__", ours) == getattr(theirs, "__dict__", theirs)
-        if hasattr(value, "__dict__") and not isinstance(value, (_WithCopy, _WithState)):
+        if isinstance(value, type):
+            assert ours is value  # a class is its own copy
+        elif hasattr(value, "__dict__") and not isinstance(value, (_WithCopy, _WithState)):
             assert ours is not value
             assert all(ours.__dict__[name] is item for name, item in value.__dict__.items())
     assert all(speedups._PLAIN_CLASSES[type(slot)] for slot in DOMAIN.slots)  # the short way
     assert not speedups._PLAIN_CLASSES[_WithState] and not speedups._PLAIN_CLASSES[_WithSlots]
+    assert not speedups._PLAIN_CLASSES[Dict] and not speedups._PLAIN_CLASSES[List]
 
 
 def test_processor_copies_only_for_debug_lines():

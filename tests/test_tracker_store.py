@@ -172,6 +172,16 @@ def test_the_store_keeps_one_driver_connection_and_replaces_a_broken_one(tmp_pat
             store._driver_call(sql, insert_then_fail)
         assert store._kept is kept and not kept[1].driver_connection.in_transaction
         assert len(_rows(tmp_path / "k.db", "k")) == 30  # rolled back
+        # An error that is not the driver's (an integer sqlite3 cannot hold) half-way through a
+        # batch: the rows before it must not be committed by the next statement.
+        def overflow_half_way(cursor):
+            cursor.executemany(sql.replace("'{}'", "?"), [("{}",), (10 ** 30,)])
+
+        with pytest.raises(OverflowError):
+            store._driver_call(sql, overflow_half_way)
+        assert store._kept is kept and not kept[1].driver_connection.in_transaction
+        store._last_id("k")  # the next statement commits
+        assert len(_rows(tmp_path / "k.db", "k")) == 30
         other = []
         thread = threading.Thread(target=lambda: other.append(store._last_id("k")))
         thread.start()
