@@ -212,14 +212,18 @@ class _Pool:
             self.slots.release()
 
 
-def json_bytes(value: Any) -> bytes:
-    """`value` as JSON, ASCII with \\u escapes as json.dumps writes it (the same values, not the
-    same spacing), by ujson in a third of json's time; what ujson refuses (an integer beyond 64
-    bits), by json (which raises json's error for what is not JSON at all)."""
+def json_text(value: Any, sort_keys: bool = False, default: Any = None) -> Text:
+    """`value` as JSON text, ASCII with \\u escapes as json.dumps writes it (the same values, not
+    the same spacing), by ujson (Sanic's dependency) in a third of json's time; what ujson refuses
+    (an integer beyond 64 bits), by json (which raises json's error for what is not JSON at all)."""
     try:
-        return ujson.dumps(value, escape_forward_slashes=False).encode("ascii")
+        return ujson.dumps(value, sort_keys=sort_keys, default=default, escape_forward_slashes=False)
     except (OverflowError, TypeError, ValueError):
-        return json.dumps(value).encode("ascii")
+        return json.dumps(value, sort_keys=sort_keys, default=default)
+
+
+def json_bytes(value: Any) -> bytes:
+    return json_text(value).encode("ascii")
 
 
 # Headers the lean client would have to act on (it never decompresses, waits for a 100, streams

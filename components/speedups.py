@@ -66,18 +66,19 @@ Measured with py-spy on a running server (issue 5 note, `make bench`), per patie
 `install()` is called by scripts/rasa_cli.py, so Rasa runs with them wherever it is started.
 """
 import abc
+import copy
+import copyreg
 import itertools
-import json
 import os
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Text, Tuple, Type
-
-import ujson
 
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.events import (ActionExecuted, BotUttered,
                                      DefinePrevUserUtteredFeaturization, EntitiesAdded, Event,
                                      SlotSet, UserUttered)
+
+from components.http_client import IDLE_SECONDS, json_text
 
 # Events after which `applied_events` is still "the earlier ones plus these" (no restart, new
 # session, rewind, or form: `ActiveLoop` changes how a form's actions count).
@@ -85,15 +86,6 @@ PLAIN_EVENTS = (ActionExecuted, BotUttered, DefinePrevUserUtteredFeaturization, 
                 SlotSet, UserUttered)
 
 _installed = False
-
-
-def json_key(value: Any, **options: Any) -> Text:
-    """`value` as JSON text with sorted keys, to remember things by: by ujson (Sanic's
-    dependency), a third of json's time; by json what ujson refuses (an integer beyond 64 bits)."""
-    try:
-        return ujson.dumps(value, sort_keys=True, **options)
-    except OverflowError:
-        return json.dumps(value, sort_keys=True, **options)
 
 
 def install(serving: bool = True) -> None:
@@ -139,7 +131,7 @@ def action_result_check(rasa_validate: Any) -> Any:
 
     def validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
         try:
-            key: Optional[Text] = json_key(result)
+            key: Optional[Text] = json_text(result, sort_keys=True)
         except (OverflowError, TypeError, ValueError):
             key = None
         if key is not None and key in valid:
@@ -196,7 +188,7 @@ def _keep_action_server_connections() -> None:
             kept = KeptSession(headers=self.headers, auth=auth,
                                cookie_jar=aiohttp.DummyCookieJar(),  # the action server sets none
                                timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
-                               connector=aiohttp.TCPConnector(keepalive_timeout=4))
+                               connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_SECONDS))
             self.__dict__["_kept_session"] = kept
         return kept
 
@@ -208,13 +200,13 @@ def lean_json_posts(rasa_request: Any) -> Any:
     components/http_client.py; every other call through Rasa's (`rasa_request`)."""
     from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
 
-    from components.http_client import lean_applies, post_json
+    from components import http_client
 
     async def request(self: Any, method: Text = "post", subpath: Optional[Text] = None,
                       content_type: Optional[Text] = "application/json", compress: bool = False,
                       **kwargs: Any) -> Optional[Any]:
-        if lean_applies(self, method, subpath, content_type, compress, kwargs):
-            return await post_json(self, kwargs["json"],
+        if http_client.lean_applies(self, method, subpath, content_type, compress, kwargs):
+            return await http_client.post_json(self, kwargs["json"],
                                    kwargs.get("timeout", DEFAULT_REQUEST_TIMEOUT))
         return await rasa_request(self, method, subpath, content_type, compress, **kwargs)
 
@@ -257,6 +249,11 @@ def _sequential_runner() -> type:
                 raise GraphRunError("Error running runner.") from error
 
     return SequentialGraphRunner
+
+
+def _has_form(events: Any) -> bool:
+    """A form ran (`ActiveLoop`): it changes how events count, so Rasa's own code is used."""
+    return any(event.type_name == "active_loop" for event in events)
 
 
 class _Followed:
@@ -306,7 +303,7 @@ class _RecentStates(_Followed):
         known = tracker.__dict__.get("_hsg_recent_states")
         if (known is None or known.domain is not domain or known.keep != keep
                 or not known.grew_plainly(tracker)):
-            if any(event.type_name == "active_loop" for event in tracker.events):
+            if _has_form(tracker.events):
                 tracker.__dict__.pop("_hsg_recent_states", None)
                 return None
             known = cls(tracker, domain, keep)
@@ -349,7 +346,7 @@ def remembered_applied_events(rasa_applied_events: Any) -> Any:
             known.mark(self)
         else:
             applied = rasa_applied_events(self)
-            if any(event.type_name == "active_loop" for event in self.events):
+            if _has_form(self.events):
                 self.__dict__.pop("_hsg_applied_events", None)
                 return applied
             known = self.__dict__["_hsg_applied_events"] = _AppliedEvents(self, applied)
@@ -360,7 +357,6 @@ def remembered_applied_events(rasa_applied_events: Any) -> Any:
 
 def debug_only_copies() -> Any:
     """A `copy` module for rasa/core/processor.py, whose copies only go to debug log lines."""
-    import copy
     import logging
     import types
 
@@ -413,12 +409,9 @@ _PLAIN_CLASSES: Dict[type, bool] = {}
 
 def shallow_copy(value: Any) -> Any:
     """`copy.copy(value)`: for an object of a plain class (no `__copy__`, slots, own pickling
-    hooks, copyreg entry or built-in base such as dict), what `copy.copy` does through `__reduce_ex__(4)` (a new
-    object of the class, given the same `__dict__`) without its detour: a slot is copied twice
-    a message for each of the domain's slots."""
-    import copy
-    import copyreg
-
+    hooks, copyreg entry or built-in base such as dict), what `copy.copy` does through
+    `__reduce_ex__(4)` (a new object of the class, given the same `__dict__`) without its
+    detour: a slot is copied twice a message for each of the domain's slots."""
     cls = type(value)
     plain = _PLAIN_CLASSES.get(cls)
     if plain is None:
@@ -440,7 +433,6 @@ def shallow_copy(value: Any) -> Any:
 
 def direct_copy(rasa_copy: Any) -> Any:
     """`DialogueStateTracker.copy` without replaying the events (Rasa's for other trackers)."""
-    import copy
     from collections import deque
 
     from rasa.shared.core.trackers import DialogueStateTracker
@@ -509,7 +501,7 @@ def remembered_rule_matches(rasa_possible_keys: Any) -> Any:
     matches: "OrderedDict[Tuple[int, Text], Any]" = OrderedDict()
 
     def get_possible_keys(self: Any, lookup: Dict[Text, Text], states: List[Dict]) -> Any:
-        key = (id(lookup), json_key(states, default=repr))
+        key = (id(lookup), json_text(states, sort_keys=True, default=repr))
         found = matches.get(key)
         if found is None or found[0] is not lookup:
             found = matches[key] = (lookup, rasa_possible_keys(self, lookup, states))

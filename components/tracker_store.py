@@ -95,6 +95,7 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
         insert = self.SQLEvent.__table__.insert().compile(
             dialect=self.engine.dialect, column_keys=list(ROW_COLUMNS), for_executemany=True)
         self._insert_sql = (insert.string, insert.positiontup if insert.positional else None)
+        self._last_inserted_sql = LAST_INSERTED_ID.get(self.engine.dialect.name)
 
     def _new_events(self, tracker: DialogueStateTracker) -> Tuple[List[Event], int]:
         """The tracker's events not stored yet (masked if asked) and how many sessions the
@@ -207,10 +208,9 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
 
     def _write(self, cursor: Any, sql: Text, parameters: Any) -> Optional[int]:
         cursor.executemany(sql, parameters)
-        last_id_sql = LAST_INSERTED_ID.get(self.engine.dialect.name)
-        if last_id_sql is None:
+        if self._last_inserted_sql is None:
             return None
-        cursor.execute(last_id_sql)
+        cursor.execute(self._last_inserted_sql)
         return cursor.fetchone()[0]
 
     def _driver_call(self, sql: Text, work: Callable[[Any], T]) -> T:
