@@ -13,6 +13,8 @@ from components.stateless import StatelessComponent
 logger = logging.getLogger(__name__)
 
 FALLBACK_INTENT = "nlu_fallback"
+# Set on a message in which the rules found a current severe symptom (the reason).
+CURRENT_SYMPTOM = "current_severe_symptom"
 
 
 @DefaultV1Recipe.register(
@@ -42,6 +44,8 @@ class UrgentSymptomGuard(StatelessComponent):
             )
             message.set(ENTITIES, entities, add_to_output=True)
 
+        if result.urgent:
+            message.set(CURRENT_SYMPTOM, result.reason)  # read by QuestionCombiner
         intent = message.get(INTENT) or {}
         ranking = message.get(INTENT_RANKING_KEY) or []
         best_guess = next(

@@ -68,6 +68,18 @@ _GENERAL = re.compile(
 )
 
 
+# A fear of the symptom, not the symptom ("em sợ đau lắm", "I'm scared I'll faint", "my friend
+# said she passed out"): not urgent unless the message also says it is happening now.
+_WORRY = re.compile(
+    r"\b(scared|afraid|terrified|worried|worry|worries|nervous|anxious|fear|fears|frightened|"
+    r"my friend|a friend|friends said|heard that|i read|people say|"
+    r"so (dau|bi|ngat|xiu|chay|ra|sot|lam|qua|nhat|rang|la|thuoc|minh|em|e|chup|tia|kim|di ung)|"
+    r"lo (lang|qua|so|la|bi)|"
+    r"nghe (noi|ke|bao|moi nguoi|may chi|ban)|ban (em|e|minh|toi) (bao|ke|noi)|"
+    r"moi nguoi (bao|noi|ke)|may chi (bao|noi|ke))\b"
+)
+
+
 @dataclass
 class Assessment:
     """What the safety net found in one message."""
@@ -75,6 +87,11 @@ class Assessment:
     urgent: bool
     flags: List[Text] = field(default_factory=list)
     reason: Text = ""
+
+
+def is_worry(text: Text) -> bool:
+    """Does the message voice a fear of a symptom ("em sợ đau lắm") rather than report one?"""
+    return bool(_WORRY.search(" ".join(re.findall(r"[\w°]+", fold(text)))))
 
 
 def assess(text: Text, matches: Sequence[Tuple[Text, Text]]) -> Assessment:
@@ -90,6 +107,8 @@ def assess(text: Text, matches: Sequence[Tuple[Text, Text]]) -> Assessment:
     folded = " ".join(re.findall(r"[\w°]+", fold(text)))
     if _NOW.search(folded) or _MEASURE.search(folded):
         return Assessment(True, flags, "happening now")
+    if _WORRY.search(folded):
+        return Assessment(False, flags, "a worry, not a symptom")
     if _GENERAL.search(folded):
         return Assessment(False, flags, "general question")
     if any(label == SEVERE_LABEL for label, _ in matches):

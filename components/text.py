@@ -26,9 +26,16 @@ def fold(text: Text) -> Text:
 
 
 def canonical(word: Text) -> Text:
-    """The folded form of one word with chat abbreviations expanded."""
+    """The folded form of one word with chat abbreviations expanded.
+
+    A word typed with diacritics is expanded only if it is itself an abbreviation ("đc"): "hồng"
+    (pink) is not "hong" (không), "bể" is not "be".
+    """
+    lowered = word.lower()
     folded = fold(word)
-    return ABBREVIATIONS.get(folded, folded)
+    if lowered in ABBREVIATIONS:
+        return ABBREVIATIONS[lowered]
+    return ABBREVIATIONS.get(folded, folded) if folded == lowered else folded
 
 
 def words(text: Text) -> List[Text]:
@@ -38,4 +45,4 @@ def words(text: Text) -> List[Text]:
 
 def canonical_text(text: Text) -> Text:
     """The whole text folded, with abbreviations expanded, words separated by single spaces."""
-    return " ".join(ABBREVIATIONS.get(w, w) for w in words(text))
+    return " ".join(canonical(w) for w in _TOKEN_RE.findall(text))

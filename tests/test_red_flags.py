@@ -47,6 +47,16 @@ NOT_URGENT = [
     "chup hsg co dau ko",
     "chup xong bi dau bung am i bao lau thi het",
     "khi nào cần đi khám lại sau chụp",
+    # a worry is not an emergency
+    "em sợ đau lắm, bạn em kể chụp đau muốn xỉu",
+    "e so dau lam, nguong chiu dau cua e thap",
+    "I'm terrified I'll faint on the table, my friend passed out during hers",
+    "em bị dị ứng hải sản, ăn tôm là nổi mề đay, em sợ thuốc cản quang cũng vậy",
+]
+URGENT += [
+    # a worry said together with a current symptom still is one
+    "em sợ quá, từ sáng nay em ra máu nhiều ướt đẫm băng",
+    "I'm scared, I've had a fever of 39 since last night",
 ]
 
 
