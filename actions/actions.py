@@ -16,13 +16,23 @@ from rasa_sdk.types import DomainDict
 
 from actions import settings
 from actions.kb import KnowledgeBase, load_kb, load_messages
-from actions.replies import clarify_choices, reply_language, topic_buttons
+from actions.replies import (
+    URGENT_INTENT,
+    Part,
+    clarify_choices,
+    composed_buttons,
+    plan_parts,
+    quote,
+    reply_language,
+    topic_buttons,
+)
 
 logger = logging.getLogger(__name__)
 
 # The questions a greeting offers as buttons.
 STARTER_TOPICS = ("hsg_definition", "hsg_preparation", "hsg_pain")
-MESSAGE_KEYS = ("greet", "disclaimer", "ask_topic", "clarify", "something_else")
+MESSAGE_KEYS = ("greet", "disclaimer", "ask_topic", "clarify", "something_else", "part_hotline",
+                "part_unsure", "closing")
 
 
 @lru_cache(maxsize=None)
@@ -101,24 +111,78 @@ class ActionGreet(HotlineSafeAction):
 
 
 class ActionAnswerTopic(HotlineSafeAction):
-    """Answers the recognised knowledge-base topic in the patient's language."""
+    """Answers the knowledge-base topics a message asks, in the patient's language.
+
+    One question: the topic's answer with its related topics as buttons. Several questions
+    (or questions after the urgent reply): for each, in the order asked, the topic's title and
+    its brief answer, a hotline line for a question outside the knowledge base, or a "did you
+    mean" line for one not understood; then one closing line with the buttons.
+    """
 
     def name(self) -> Text:
         return "action_answer_topic"
 
     def respond(self, dispatcher, tracker, language):
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        topic = self.kb.get(intent)
+        message = tracker.latest_message or {}
+        after_urgent = (message.get("intent") or {}).get("name") == URGENT_INTENT
+        parts = [self._checked(part) for part in plan_parts(self.kb, message)]
+        if not parts and after_urgent:
+            # The urgent reply was all the message needed.
+            return [SlotSet("disclaimer_shown", tracker.get_slot("disclaimer_shown") or False)]
+        if not parts:
+            logger.info("Nothing to answer for '%s': hotline", (message.get("intent") or {}).get("name"))
+            parts = [Part("hotline", message.get("text") or "")]
+        if len(parts) == 1 and not after_urgent:
+            self._answer_one(dispatcher, parts[0], language)
+        else:
+            self._answer_several(dispatcher, parts, language)
+        # The answer first (what the patient asked), then the disclaimer the first time, which
+        # takes over the answer's buttons: on messaging apps the buttons belong on the last message.
+        buttons = dispatcher.messages[-1].get("buttons") or [] if dispatcher.messages else []
+        if dispatcher.messages:
+            dispatcher.messages[-1]["buttons"] = []
         events = self.disclaimer_once(dispatcher, tracker, language)
-        if topic is None or (settings.KB_REQUIRE_REVIEWED and not topic.reviewed):
-            logger.info("No %sanswer for '%s': hotline", "reviewed " if topic else "", intent)
+        dispatcher.messages[-1]["buttons"] = buttons
+        answered = [p.intent for p in parts if p.kind == "answer"]
+        return events + ([SlotSet("last_topic", answered[0])] if answered else [])
+
+    def _checked(self, part: Part) -> Part:
+        """A topic without a (reviewed, when required) entry goes to the hotline."""
+        topic = self.kb.get(part.intent) if part.kind == "answer" else None
+        if part.kind == "answer" and (topic is None or (settings.KB_REQUIRE_REVIEWED and not topic.reviewed)):
+            logger.info("No %sanswer for '%s': hotline", "reviewed " if topic else "", part.intent)
+            return Part("hotline", part.question, part.intent)
+        return part
+
+    def _answer_one(self, dispatcher, part: Part, language: Text) -> None:
+        if part.kind == "hotline":
             dispatcher.utter_message(response="utter_handoff")
-            return events
+        elif part.kind == "unsure":
+            self._clarify(dispatcher, part, language)
+        else:
+            topic = self.kb.topics[part.intent]
+            dispatcher.utter_message(
+                text=topic.answer[language],
+                buttons=topic_buttons(self.kb, topic.related, language),
+            )
+
+    def _answer_several(self, dispatcher, parts: List[Part], language: Text) -> None:
+        for part in parts:
+            if part.kind == "answer":
+                topic = self.kb.topics[part.intent]
+                dispatcher.utter_message(text=f"{topic.title[language]}\n{topic.brief[language]}")
+            else:
+                key = "part_hotline" if part.kind == "hotline" else "part_unsure"
+                dispatcher.utter_message(text=self.texts[key][language].format(question=quote(part.question)))
         dispatcher.utter_message(
-            text=topic.answer[language],
-            buttons=topic_buttons(self.kb, topic.related, language),
+            text=self.texts["closing"][language],
+            buttons=composed_buttons(self.kb, parts, language),
         )
-        return events + [SlotSet("last_topic", intent)]
+
+    def _clarify(self, dispatcher, part: Part, language: Text) -> None:
+        buttons = topic_buttons(self.kb, part.choices, language)
+        buttons.append({"title": self.texts["something_else"][language], "payload": "/request_human"})
+        dispatcher.utter_message(text=self.texts["clarify"][language], buttons=buttons)
 
 
 class ActionClarify(HotlineSafeAction):

@@ -29,11 +29,16 @@ class KnowledgeBaseError(ValueError):
 
 @dataclass(frozen=True)
 class Topic:
-    """One knowledge-base entry: a topic's answer and button title in each language."""
+    """One knowledge-base entry: a topic's answers and button title in each language.
+
+    `answer` is the reply to a question about the topic; `brief` (one or two sentences) is the
+    reply to it inside a message that asks several things, under the topic's `title`.
+    """
 
     intent: Text
     title: Dict[Text, Text]
     answer: Dict[Text, Text]
+    brief: Dict[Text, Text]
     related: Tuple[Text, ...]
     sources: Dict[Text, Tuple[Text, ...]]
     review_status: Text
@@ -103,11 +108,13 @@ def parse_topic(path: Path) -> Topic:
         raise _fail(path, f"'intent' is {intent!r}; it must match the file name '{path.stem}'")
     title = _bilingual(path, entry, "title")
     answer = _bilingual(path, entry, "answer")
+    brief = _bilingual(path, entry, "brief")
     for lang, text in title.items():
         if len(text) > MAX_TITLE_CHARS:
             raise _fail(path, f"title.{lang} {text!r} is longer than {MAX_TITLE_CHARS} characters")
-    for lang, text in answer.items():
-        check_numbers(path, f"answer.{lang}", text)
+    for key, texts in (("answer", answer), ("brief", brief)):
+        for lang, text in texts.items():
+            check_numbers(path, f"{key}.{lang}", text)
     related = entry.get("related")
     if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
         raise _fail(path, "'related' must be a list of intent names")
@@ -125,6 +132,7 @@ def parse_topic(path: Path) -> Topic:
         intent=intent,
         title=title,
         answer=answer,
+        brief=brief,
         related=tuple(related),
         sources={k: tuple(v or ()) for k, v in sources.items()},
         review_status=review["status"],

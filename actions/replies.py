@@ -3,7 +3,8 @@
 Plain functions of the tracker's values and the domain, so they are tested without a server.
 """
 import logging
-from typing import Any, Dict, Iterable, List, Optional, Text
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Text, Tuple
 
 from actions.kb import LANGUAGES, KnowledgeBase
 
@@ -56,3 +57,77 @@ def clarify_choices(
         if len(choices) == count:
             break
     return choices
+
+
+URGENT_INTENT = "report_urgent_symptom"
+HOTLINE_INTENTS = ("out_of_scope", "request_human")
+MAX_BUTTONS = 4
+QUOTE_CHARS = 60
+
+
+@dataclass(frozen=True)
+class Part:
+    """One question of a message and how it is answered.
+
+    kind: `answer` (a knowledge-base topic), `hotline` (outside the knowledge base) or `unsure`
+    (not understood: "did you mean" `choices`, and the hotline).
+    """
+
+    kind: Text
+    question: Text
+    intent: Optional[Text] = None
+    choices: Tuple[Text, ...] = ()
+
+
+def plan_parts(kb: KnowledgeBase, latest_message: Dict[Text, Any]) -> List[Part]:
+    """What to answer, in the order asked, from the questions the NLU found in the message.
+
+    A topic asked twice is answered once; an urgent question is answered by the urgent reply
+    (sent before); chit-chat inside a question message is not answered; an unclear question is
+    mentioned only when it was clearly asked (a sentence that only ends with "không"/"chưa" may
+    be the story). A message without `questions` (a button's payload) asks its intent.
+    """
+    intent = (latest_message.get("intent") or {}).get("name")
+    questions = latest_message.get("questions") or [
+        {"text": latest_message.get("text") or "", "intent": {"name": intent},
+         "intent_ranking": latest_message.get("intent_ranking") or []}
+    ]
+    parts: List[Part] = []
+    answered = set()
+    for question in questions:
+        name = (question.get("intent") or {}).get("name")
+        text = question.get("text") or ""
+        if name in kb:
+            if name not in answered:
+                answered.add(name)
+                parts.append(Part("answer", text, name))
+        elif name in HOTLINE_INTENTS:
+            parts.append(Part("hotline", text, name))
+        elif name == FALLBACK_INTENT and question.get("clearly_asked", True):
+            choices = tuple(c for c in clarify_choices(kb, question.get("intent_ranking"))
+                            if c not in answered)
+            parts.append(Part("unsure", text, None, choices))
+    if intent in kb and intent not in answered and not any(p.kind == "answer" for p in parts):
+        parts.insert(0, Part("answer", latest_message.get("text") or "", intent))
+    return parts
+
+
+def quote(text: Text, limit: int = QUOTE_CHARS) -> Text:
+    """The patient's words, shortened for a reply line."""
+    text = " ".join(text.split()).strip(" ,.;:?!")
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def composed_buttons(kb: KnowledgeBase, parts: Sequence[Part], language: Text) -> List[Button]:
+    """Buttons once, at the end: "did you mean" topics, the answered topics (their full answer),
+    then their related topics; at most MAX_BUTTONS."""
+    intents: List[Text] = []
+    for part in parts:
+        if part.kind == "unsure":
+            intents.extend(part.choices)
+    intents.extend(p.intent for p in parts if p.kind == "answer")
+    for part in parts:
+        if part.kind == "answer":
+            intents.extend(kb.topics[part.intent].related)
+    unique = list(dict.fromkeys(i for i in intents if i))[:MAX_BUTTONS]
+    return topic_buttons(kb, unique, language)

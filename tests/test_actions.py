@@ -1,10 +1,11 @@
 """The custom actions, run as the action server runs them, on the real knowledge base."""
 import pytest
 from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions, settings
 from actions.actions import ActionAnswerTopic, ActionClarify, ActionGreet
-from tests.conftest import KB_INTENTS
+from tests.conftest import KB_INTENTS, make_tracker
 
 HOTLINE = "1900 232 389"
 
@@ -33,10 +34,15 @@ async def test_metadata_language_wins_over_the_slots(dispatcher, tracker_factory
     assert dispatcher.messages[0]["text"] == kb.topics["hsg_pain"].answer["en"]
 
 
-async def test_the_first_answer_carries_the_disclaimer_once(dispatcher, tracker_factory, domain):
+async def test_the_first_answer_carries_the_disclaimer_once_after_it(dispatcher, tracker_factory, domain, kb):
     tracker = tracker_factory("hsg_pain", slots={"language": "en", "disclaimer_shown": False})
     events = await ActionAnswerTopic().run(dispatcher, tracker, domain)
-    assert "not a diagnosis" in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[0]["text"] == kb.topics["hsg_pain"].answer["en"]  # the answer leads
+    assert "not a diagnosis" in dispatcher.messages[1]["text"]
+    # the related topics move to the last message, where messaging apps show buttons
+    assert not dispatcher.messages[0]["buttons"]
+    assert [b["payload"] for b in dispatcher.messages[1]["buttons"]] == [
+        f"/{t}" for t in kb.topics["hsg_pain"].related]
     assert len(dispatcher.messages) == 2
     assert SlotSet("disclaimer_shown", True) in events
 
@@ -101,3 +107,85 @@ async def test_an_error_inside_an_action_still_answers_with_the_hotline(
     events = await ActionAnswerTopic().run(dispatcher, tracker_factory("hsg_pain"), domain)
     assert [m["response"] for m in dispatcher.messages] == ["utter_handoff"]
     assert events == []
+
+
+def asked(*questions, intent=None, language="en", text="..."):
+    """A tracker whose latest message asks `questions`: (text, intent[, clearly_asked]) tuples."""
+    tracker = make_tracker(intent or questions[0][1], text=text, slots={"language": language})
+    tracker.latest_message["questions"] = [
+        {"text": q[0], "intent": {"name": q[1], "confidence": 0.9},
+         "intent_ranking": [{"name": q[1], "confidence": 0.9}],
+         "clearly_asked": q[2] if len(q) > 2 else True}
+        for q in questions
+    ]
+    return tracker
+
+
+@pytest.mark.parametrize("language", ["en", "vi"])
+async def test_several_questions_get_a_titled_brief_answer_each_in_order_then_one_set_of_buttons(
+    dispatcher, domain, kb, language
+):
+    tracker = asked(("which day", "hsg_timing"), ("does it hurt", "hsg_pain"), language=language)
+    events = await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    texts = [m["text"] for m in dispatcher.messages]
+    for index, intent in enumerate(["hsg_timing", "hsg_pain"]):
+        topic = kb.topics[intent]
+        assert texts[index] == f"{topic.title[language]}\n{topic.brief[language]}"
+        assert "buttons" not in dispatcher.messages[index] or not dispatcher.messages[index]["buttons"]
+    assert HOTLINE in texts[2]
+    payloads = [b["payload"] for b in dispatcher.messages[2]["buttons"]]
+    assert payloads[:2] == ["/hsg_timing", "/hsg_pain"] and len(payloads) <= 4
+    assert len(payloads) == len(set(payloads))
+    assert len(texts) == 3
+    assert SlotSet("last_topic", "hsg_timing") in events
+
+
+@pytest.mark.parametrize("language, about", [("en", "About “IVF price”"), ("vi", "Về câu hỏi “IVF price”")])
+async def test_a_question_outside_the_knowledge_base_gets_the_hotline_for_that_part_only(
+    dispatcher, domain, kb, language, about
+):
+    tracker = asked(("does it hurt", "hsg_pain"), ("IVF price?", "out_of_scope"), language=language)
+    await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    texts = [m["text"] for m in dispatcher.messages]
+    assert texts[0].endswith(kb.topics["hsg_pain"].brief[language])
+    assert texts[1].startswith(about) and HOTLINE in texts[1]
+    assert len(texts) == 3
+
+
+async def test_an_unclear_question_is_named_only_when_clearly_asked(dispatcher, domain, kb):
+    tracker = asked(("does it hurt", "hsg_pain"), ("and the blue thing?", "nlu_fallback"))
+    await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[1]["text"].startswith("About “and the blue thing”: I'm not sure")
+
+    quiet = CollectingDispatcher()
+    tracker = asked(("vẫn chưa", "nlu_fallback", False), ("có đau không", "hsg_pain"), language="vi")
+    await ActionAnswerTopic().run(quiet, tracker, domain)
+    assert [m["text"] for m in quiet.messages] == [kb.topics["hsg_pain"].answer["vi"]]
+
+
+async def test_a_topic_asked_twice_is_answered_once(dispatcher, domain, kb):
+    tracker = asked(("does it hurt", "hsg_pain"), ("how bad is the pain", "hsg_pain"))
+    await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    assert [m["text"] for m in dispatcher.messages] == [kb.topics["hsg_pain"].answer["en"]]
+
+
+async def test_after_the_urgent_advice_the_other_questions_are_answered(dispatcher, domain, kb):
+    tracker = asked(("fever 39 since last night", "report_urgent_symptom"), ("when can we have sex", "hsg_sex_after"),
+                    intent="report_urgent_symptom")
+    await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    texts = [m["text"] for m in dispatcher.messages]
+    assert texts[0] == f"{kb.topics['hsg_sex_after'].title['en']}\n{kb.topics['hsg_sex_after'].brief['en']}"
+    assert len(texts) == 2
+
+
+async def test_after_the_urgent_advice_alone_nothing_is_added(dispatcher, domain):
+    tracker = asked(("soaking pads", "report_urgent_symptom"))
+    events = await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    assert dispatcher.messages == []
+    assert events  # an event, so that the fallback policy sees the action ran
+
+
+async def test_a_button_payload_without_questions_gets_the_topics_full_answer(dispatcher, domain, kb, tracker_factory):
+    tracker = tracker_factory("hsg_timing", text="/hsg_timing", slots={"language": "vi"})
+    await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["text"] == kb.topics["hsg_timing"].answer["vi"]

@@ -27,12 +27,23 @@ def test_answer_is_short_and_ends_with_a_way_forward(kb, intent, language):
 
 
 @pytest.mark.parametrize("intent", KB_INTENTS)
+@pytest.mark.parametrize("language, limit", [("en", 40), ("vi", 55)])
+def test_brief_answer_fits_a_phone_in_one_or_two_sentences(kb, intent, language, limit):
+    brief = kb.topics[intent].brief[language]
+    assert len(brief.split()) <= limit, f"{intent}.{language} brief has {len(brief.split())} words"
+    assert len([s for s in re.split(r"(?<=[.!?])\s+", brief) if s]) <= 2
+    assert brief != kb.topics[intent].answer[language]
+
+
+@pytest.mark.parametrize("intent", KB_INTENTS)
 def test_vietnamese_answer_is_vietnamese_and_english_is_english(kb, intent):
     from components.language import detect_language
 
     topic = kb.topics[intent]
     assert detect_language(topic.answer["vi"]) == "vi"
     assert detect_language(topic.answer["en"]) == "en"
+    assert detect_language(topic.brief["vi"]) == "vi"
+    assert detect_language(topic.brief["en"]) == "en"
     assert detect_language(topic.title["vi"]) == "vi"
 
 
@@ -44,7 +55,7 @@ def test_related_topics_exist_and_are_two_or_three(kb, intent):
 
 
 def test_phone_numbers_are_the_hotline_or_115_everywhere(kb, domain):
-    texts = [t for topic in kb.topics.values() for t in topic.answer.values()]
+    texts = [t for topic in kb.topics.values() for t in [*topic.answer.values(), *topic.brief.values()]]
     texts += [v["text"] for variations in domain["responses"].values() for v in variations]
     messages = load_messages(ROOT / "data" / "messages.yml", MESSAGE_KEYS)
     texts += [t for m in messages.values() for t in m.values()]

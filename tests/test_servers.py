@@ -18,10 +18,9 @@ def texts(replies):
 
 def test_english_question_gets_the_english_answer_with_buttons(servers, kb):
     replies = servers.say("en-1", "does the hsg test hurt?")
-    answer = [r for r in replies if r.get("text") == kb.topics["hsg_pain"].answer["en"]]
-    assert answer, replies
-    assert [b["payload"] for b in answer[0]["buttons"]] == [f"/{t}" for t in kb.topics["hsg_pain"].related]
-    assert "not a diagnosis" in texts(replies)  # first message of the conversation
+    assert replies[0]["text"] == kb.topics["hsg_pain"].answer["en"], replies  # the answer leads
+    assert "not a diagnosis" in replies[-1]["text"]  # first message of the conversation
+    assert [b["payload"] for b in replies[-1]["buttons"]] == [f"/{t}" for t in kb.topics["hsg_pain"].related]
 
 
 @pytest.mark.parametrize("text", ["chup hsg co dau ko", "Chụp HSG có đau không ạ?"])
@@ -56,6 +55,31 @@ def test_patient_can_ask_to_switch_language(servers, kb):
 def test_urgent_symptoms_get_115_and_the_hotline(servers, text):
     reply = texts(servers.say(f"urgent-{hash(text)}", text))
     assert "115" in reply and HOTLINE in reply
+
+
+@pytest.mark.parametrize("language, text, asked", [
+    ("en", "We've been trying for 3 years and I had a miscarriage in 2023. My HSG is on Monday: "
+           "how long does it take, and can I drive myself home afterwards?", ["hsg_procedure", "hsg_aftercare"]),
+    ("vi", "Chào bác sĩ, em 32 tuổi, cưới 3 năm chưa có con. Cho em hỏi nên chụp vào ngày thứ mấy "
+           "của chu kỳ, chụp có đau không ạ?", ["hsg_timing", "hsg_pain"]),
+    ("vi", "e 29t, bs chi dinh chup voi trung. chup xong bao lau dc quan he, co anh huong den trung ko a",
+     ["hsg_sex_after", "hsg_radiation"]),
+])
+def test_several_questions_get_each_answer_in_the_order_asked(servers, kb, language, text, asked):
+    replies = servers.say(f"several-{hash(text)}", text)
+    bodies = [r.get("text", "") for r in replies]
+    for index, intent in enumerate(asked):
+        topic = kb.topics[intent]
+        assert bodies[index] == f"{topic.title[language]}\n{topic.brief[language]}", bodies
+    assert HOTLINE in replies[len(asked)]["text"]  # the closing line (then the disclaimer, new chat)
+    assert replies[-1]["buttons"] and all(not r.get("buttons") for r in replies[:-1])
+
+
+def test_an_urgent_symptom_comes_first_then_the_other_question(servers, kb):
+    replies = servers.say("urgent-and-question", "I had my HSG yesterday and since this morning I have a "
+                                                  "fever of 39 with chills. Also, when can we have sex again?")
+    assert "115" in replies[0]["text"] and HOTLINE in replies[0]["text"]
+    assert kb.topics["hsg_sex_after"].brief["en"] in texts(replies[1:])
 
 
 @pytest.mark.parametrize("text", ["how much does IVF cost", "cho em hỏi giá làm IVF"])
@@ -146,10 +170,10 @@ def test_zalo_text_is_answered_through_the_oa_api_with_buttons(
 ):
     assert zalo_post(servers, zalo_text(user, text)).status_code == 200
     sent = zalo_api.sent_to(user, 2)
-    assert press in sent[0]["message"]["text"]  # the disclaimer, first message of the chat
-    answer = sent[1]["message"]
-    assert answer["text"] == kb.topics["hsg_pain"].answer[language]
-    buttons = answer["attachment"]["payload"]["buttons"]
+    assert sent[0]["message"]["text"] == kb.topics["hsg_pain"].answer[language]  # the answer leads
+    disclaimer = sent[1]["message"]  # first message of the chat: the disclaimer, with the buttons
+    assert press in disclaimer["text"]
+    buttons = disclaimer["attachment"]["payload"]["buttons"]
     assert [b["payload"] for b in buttons] == [f"/{t}" for t in kb.topics["hsg_pain"].related]
     assert [b["title"] for b in buttons] == [kb.topics[t].title[language] for t in kb.topics["hsg_pain"].related]
     assert all(b["type"] == "oa.query.hide" for b in buttons)
