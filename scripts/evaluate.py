@@ -1,30 +1,35 @@
-"""Score the trained model on the held-out NLU test set (tests/nlu/, never trained on).
+"""Score the trained model on the held-out test sets (never trained on).
 
-Prints, per language (en.yml, vi.yml, vi_unaccented.yml) and overall:
-- accuracy: the predicted intent is the labelled one;
-- wrong topic: a knowledge-base topic was answered but the message was about something else
-  (the worst error: a confident wrong answer);
-- out-of-scope escalated: an out-of-scope message went to the hotline (out_of_scope or
-  request_human), or to "did you mean" (nlu_fallback), whose text also gives the hotline;
-- urgent recall: a current severe symptom got report_urgent_symptom; urgent false alarms;
-- reply language: the language the reply would be in, from the NLU's language entities.
+1. The older set, tests/nlu/ (short questions in the style of the training data; en.yml, vi.yml,
+   vi_unaccented.yml), at the NLU: accuracy per language, wrong topic (a knowledge-base topic
+   predicted for a message about something else: a confident wrong answer), out-of-scope
+   escalated (out_of_scope, request_human, or "did you mean", whose text gives the hotline too),
+   urgent recall and false alarms, and the reply language.
+2. The real-style sets, tests/realstyle/ (patients' own way of writing: stories, several
+   questions, worries, near-topic questions outside the knowledge base), end to end: each message
+   goes to Rasa and the action server as a new conversation and the replies are read back
+   (scripts/realstyle.py). `heldout/` is the measure; `dev/` is the set the thresholds are
+   tuned on, with a sweep of the per-language thresholds and the question weight.
 Writes results/eval.json and results/confusion_matrix.png; exits 1 below the thresholds.
 """
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
 import warnings
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 import yaml  # noqa: E402
+
+from scripts import realstyle  # noqa: E402
 
 TEST_FILES = {"en": "en.yml", "vi": "vi.yml", "vi_unaccented": "vi_unaccented.yml"}
 REPLY_LANGUAGE = {"en": "en", "vi": "vi", "vi_unaccented": "vi"}
@@ -35,7 +40,7 @@ URGENT = "report_urgent_symptom"
 # leave a margin for the small run-to-run variation of training (TensorFlow on CPU threads).
 # The target on real patient messages is 95% accuracy per language and 2% wrong topic at most.
 THRESHOLDS = {
-    "accuracy_min": 0.93,
+    "accuracy_min": 0.95,
     "wrong_topic_max": 0.03,
     "oos_escalated_min": 0.90,
     "urgent_recall_min": 1.0,
@@ -56,26 +61,96 @@ def load_examples(directory: Path) -> List[Tuple[str, str, str]]:
     return examples
 
 
-def fallback_threshold() -> float:
-    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
-    return next(c["threshold"] for c in config["pipeline"] if c["name"] == "FallbackClassifier")
-
-
 def kb_intents() -> set:
     return {p.stem for p in (ROOT / "data" / "kb").glob("*.yml")}
 
 
-async def parse_all(model: str, texts: List[str]) -> List[Dict]:
+@contextlib.contextmanager
+def action_server():
+    """The action server, as `make run` starts it, on a free port; yields its webhook URL."""
+    import socket
+    import subprocess
+    import tempfile
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = tempfile.NamedTemporaryFile(prefix="eval-actions-", suffix=".log", delete=False)
+    process = subprocess.Popen(
+        [sys.executable, "scripts/actions_cli.py", "--actions", "actions", "--port", str(port)],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except OSError:
+                if process.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"action server did not start: {Path(log.name).read_text()[-2000:]}")
+                time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}/webhook"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        os.unlink(log.name)
+
+
+def load_agent(model: str, action_url: Optional[str] = None):
     import logging
 
     from rasa.core.agent import Agent
     from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.endpoints import EndpointConfig
     from rasa.utils.log_utils import configure_structlog
 
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
-    agent = Agent.load(model)
+    endpoint = EndpointConfig(url=action_url) if action_url else None
+    return Agent.load(model, action_endpoint=endpoint)
+
+
+async def parse_all(agent, texts: List[str]) -> List[Dict]:
     return [await agent.parse_message(text) for text in texts]
+
+
+async def converse_all(agent, texts: List[str], prefix: str) -> List[List[Dict]]:
+    """The bot's replies to each text, each in a new conversation."""
+    return [await agent.handle_text(text, sender_id=f"{prefix}-{i}") for i, text in enumerate(texts)]
+
+
+def combiner_of(agent):
+    """The loaded model's QuestionCombiner, whose thresholds a sweep changes in place."""
+    from components.multi_question import QuestionCombiner
+
+    runner = agent.processor.graph_runner
+    for node in runner._instantiated_nodes.values():  # Rasa keeps no public handle on them
+        if isinstance(node._component, QuestionCombiner):
+            return node._component
+    raise RuntimeError("the model has no QuestionCombiner")
+
+
+async def sweep(agent, kb, cases, settings) -> List[Dict]:
+    """Real-style scores, read from the actions' plan, for other combiner settings
+    (question_weight, context_weight, threshold)."""
+    combiner = combiner_of(agent)
+    saved = (dict(combiner.thresholds), combiner.question_weight, combiner.context_weight)
+    rows = []
+    try:
+        for question_weight, context_weight, threshold in settings:
+            combiner.thresholds = {"default": threshold}
+            combiner.question_weight = question_weight
+            combiner.context_weight = context_weight
+            parses = await parse_all(agent, [c.text for c in cases])
+            readings = [realstyle.plan_reading(kb, p) for p in parses]
+            rows.append({"question_weight": question_weight, "context_weight": context_weight,
+                         "threshold": threshold, "scores": realstyle.score(cases, readings, kb.topics)})
+    finally:
+        combiner.thresholds, combiner.question_weight, combiner.context_weight = saved
+    return rows
 
 
 def reply_language(parse: Dict) -> str:
@@ -111,29 +186,6 @@ def score(examples, parses, topics) -> Dict[str, Dict[str, float]]:
         if lang_checked:
             report[group]["reply_language"] = sum(a == b for a, b in lang_checked) / len(lang_checked)
     return report
-
-
-def threshold_sweep(examples, parses, topics, thresholds) -> List[Dict[str, float]]:
-    """What a FallbackClassifier threshold would give: rerun its rule on the classifier's ranking.
-
-    The urgent safety net runs after the fallback and is kept as it decided.
-    """
-    rows = []
-    for threshold in thresholds:
-        wrong = fallback = correct = 0
-        for (_, gold, _), parse in zip(examples, parses):
-            ranking = [r for r in parse.get("intent_ranking", []) if r["name"] != "nlu_fallback"]
-            predicted = parse["intent"]["name"]
-            if predicted != URGENT and ranking:
-                best = ranking[0]
-                predicted = best["name"] if best["confidence"] >= threshold else "nlu_fallback"
-            correct += predicted == gold
-            fallback += predicted == "nlu_fallback"
-            wrong += predicted in topics and predicted != gold
-        n = len(examples)
-        rows.append({"threshold": threshold, "accuracy": correct / n, "wrong_topic": wrong / n,
-                     "fallback": fallback / n})
-    return rows
 
 
 def failures(examples, parses) -> List[str]:
@@ -193,49 +245,130 @@ def check(report: Dict[str, Dict[str, float]]) -> List[str]:
     return problems
 
 
+# `make test` fails below these on the real-style held-out set (tests/realstyle/heldout/), per
+# language set; the measured figures are in the issue note.
+REAL_THRESHOLDS = {
+    "main_answered_min": 0.85,
+    "all_answered_min": 0.70,
+    "wrong_topic_max": 0.03,
+    "oos_escalated_min": 0.85,
+    "urgent_first_min": 1.0,
+}
+SWEEP = [(q, c, t) for q in (0.6, 1.0) for c in (0.0, 0.3) for t in (0.3, 0.4, 0.5, 0.6, 0.7)]
+REAL_COLUMNS = ["messages", "main_answered", "all_answered", "wrong_topic", "oos_escalated",
+                "oos_handoff", "urgent_first", "urgent_false_alarm", "clarify"]
+
+
+def check_real(report: Dict[str, Dict[str, float]]) -> List[str]:
+    problems = []
+    for group in realstyle.SETS:
+        r = report[group]
+        for key, limit in (("main_answered", "main_answered_min"), ("all_answered", "all_answered_min"),
+                           ("oos_escalated", "oos_escalated_min"), ("urgent_first", "urgent_first_min")):
+            if r[key] is not None and r[key] < REAL_THRESHOLDS[limit]:
+                problems.append(f"real-style {group}: {key} {r[key]:.3f} < {REAL_THRESHOLDS[limit]}")
+        if r["wrong_topic"] > REAL_THRESHOLDS["wrong_topic_max"]:
+            problems.append(f"real-style {group}: wrong topic {r['wrong_topic']:.3f} > {REAL_THRESHOLDS['wrong_topic_max']}")
+    return problems
+
+
+def print_table(title: str, report: Dict, columns: List[str], groups: List[str]) -> None:
+    print(f"\n{title}")
+    print(f"{'set':<15}" + "".join(f"{c[:14]:>15}" for c in columns))
+    for group in groups:
+        r = report[group]
+        cells = []
+        for c in columns:
+            value = r.get(c)
+            cells.append(f"{value:>15}" if isinstance(value, int) else
+                         f"{'-':>15}" if value is None else f"{value:>15.3f}")
+        print(f"{group:<15}" + "".join(cells))
+
+
+def real_labels(topics) -> set:
+    return set(topics) | {"out_of_scope", realstyle.URGENT}
+
+
+async def evaluate(args) -> Dict:
+    from actions.actions import MESSAGE_KEYS
+    from actions.kb import load_kb, load_messages
+
+    kb = load_kb(ROOT / "data" / "kb")
+    texts = load_messages(ROOT / "data" / "messages.yml", MESSAGE_KEYS)
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    reader = realstyle.ReplyReader(kb, texts, domain)
+    older = load_examples(Path(args.tests))
+    real = {name: realstyle.load_set(Path(args.realstyle) / name, real_labels(kb.topics))
+            for name in ("heldout", "dev")}
+    with action_server() as url:
+        agent = load_agent(args.model, url)
+        parses = await parse_all(agent, [text for _, _, text in older])
+        results = {"older": (older, parses)}
+        for name, cases in real.items():
+            replies = await converse_all(agent, [c.text for c in cases], name)
+            readings = [reader.read(r, realstyle.LANGUAGE[c.group]) for c, r in zip(cases, replies)]
+            results[name] = (cases, readings, replies)
+        swept = [] if args.no_sweep else await sweep(agent, kb, real["dev"], SWEEP)
+    return {"kb": kb, "results": results, "sweep": swept}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(ROOT / "models" / "hsg.tar.gz"))
     parser.add_argument("--tests", default=str(ROOT / "tests" / "nlu"))
+    parser.add_argument("--realstyle", default=str(ROOT / "tests" / "realstyle"))
     parser.add_argument("--out", default=str(ROOT / "results"))
     parser.add_argument("--no-check", action="store_true", help="report only, never fail")
+    parser.add_argument("--no-sweep", action="store_true", help="skip the threshold sweep")
     args = parser.parse_args()
 
-    examples = load_examples(Path(args.tests))
-    parses = asyncio.run(parse_all(args.model, [text for _, _, text in examples]))
+    done = asyncio.run(evaluate(args))
+    kb, results = done["kb"], done["results"]
+    examples, parses = results["older"]
     report = score(examples, parses, kb_intents())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     wrong = failures(examples, parses)
-    (out / "eval.json").write_text(json.dumps(
-        {"report": report, "thresholds": THRESHOLDS, "errors": wrong}, indent=2, ensure_ascii=False
-    ), encoding="utf-8")
+    real_reports, real_failures = {}, {}
+    for name in ("heldout", "dev"):
+        cases, readings, _ = results[name]
+        real_reports[name] = realstyle.score(cases, readings, kb.topics)
+        real_failures[name] = realstyle.failures(cases, readings, kb.topics)
+    (out / "eval.json").write_text(json.dumps({
+        "older_set": {"report": report, "thresholds": THRESHOLDS, "errors": wrong},
+        "realstyle": {name: {"report": real_reports[name], "failures": real_failures[name]}
+                      for name in real_reports},
+        "realstyle_thresholds": REAL_THRESHOLDS,
+        "realstyle_replies": {name: [{"text": c.text, "asks": list(c.asks), "replies": r}
+                                     for c, _, r in zip(*results[name])] for name in real_reports},
+        "sweep_dev": done["sweep"],
+    }, indent=2, ensure_ascii=False), encoding="utf-8")
     confusion_png(examples, parses, out / "confusion_matrix.png")
 
     columns = ["messages", "accuracy", "wrong_topic", "fallback", "oos_escalated",
                "oos_to_hotline_directly", "urgent_recall", "urgent_false_alarm", "reply_language"]
-    print(f"{'set':<15}" + "".join(f"{c[:14]:>15}" for c in columns))
-    for group in list(TEST_FILES) + ["all"]:
-        r = report[group]
-        print(f"{group:<15}" + "".join(
-            f"{r[c]:>15}" if c == "messages" else f"{r.get(c, float('nan')):>15.3f}" for c in columns))
+    print_table("Older held-out set (tests/nlu/), NLU:", report, columns, list(TEST_FILES) + ["all"])
     print(f"\n{len(wrong)} messages not classified as labelled:")
     print("\n".join(wrong))
+    for name in ("heldout", "dev"):
+        print_table(f"Real-style {name} set (tests/realstyle/{name}/), end to end:",
+                    real_reports[name], REAL_COLUMNS, list(realstyle.SETS) + ["all"])
+        print(f"{len(real_failures[name])} messages with a missed or unasked answer:")
+        print("\n".join(real_failures[name]))
+    if done["sweep"]:
+        print("\nSweep on the dev set (read from the actions' plan): main answered / all answered / "
+              "wrong topic / out of scope escalated, per language set")
+        print(f"  {'q.w':>5} {'ctx':>5} {'thr':>5}" + "".join(f"{g:>30}" for g in realstyle.SETS))
+        for row in done["sweep"]:
+            cells = []
+            for g in realstyle.SETS:
+                r = row["scores"][g]
+                cells.append("".join(f"{(r[k] if r[k] is not None else float('nan')):>7.3f}"
+                                     for k in ("main_answered", "all_answered", "wrong_topic", "oos_escalated")) + "  ")
+            print(f"  {row['question_weight']:>5.2f} {row['context_weight']:>5.2f} {row['threshold']:>5.2f}"
+                  + "".join(cells))
     print(f"\nWrote {out / 'eval.json'} and {out / 'confusion_matrix.png'}")
-    print("\nFallbackClassifier threshold sweep (config.yml now: "
-          f"{fallback_threshold()}): accuracy / wrong topic / \"did you mean\"")
-    print(f"  {'threshold':>9}" + "".join(f"{group:>24}" for group in list(TEST_FILES) + ["all"]))
-    thresholds = [0.3, 0.4, 0.5, 0.6, 0.7]
-    columns = []
-    for group in list(TEST_FILES) + ["all"]:
-        chosen = [(e, p) for e, p in zip(examples, parses) if group in ("all", e[0])]
-        columns.append(threshold_sweep([e for e, _ in chosen], [p for _, p in chosen],
-                                       kb_intents(), thresholds))
-    for i, threshold in enumerate(thresholds):
-        print(f"  {threshold:>9.2f}" + "".join(
-            f"{c[i]['accuracy']:>10.3f}{c[i]['wrong_topic']:>7.3f}{c[i]['fallback']:>7.3f}"
-            for c in columns))
-    problems = check(report)
+    problems = check(report) + check_real(real_reports["heldout"])
     if problems and not args.no_check:
         print("\nBELOW THRESHOLD:\n  " + "\n  ".join(problems))
         return 1

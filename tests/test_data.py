@@ -54,3 +54,48 @@ def test_vietnamese_training_data_has_messages_without_diacritics():
     texts = [t for _, t in _examples("data/nlu/vi/*.yml")]
     unaccented = [t for t in texts if t.isascii() and fold(t) == t.lower()]
     assert len(unaccented) / len(texts) > 0.3
+
+
+REALSTYLE = ROOT / "tests" / "realstyle"
+
+
+def _real(name):
+    from scripts.realstyle import load_set
+
+    labels = set(KB_INTENTS) | {"out_of_scope", "report_urgent_symptom"}
+    return load_set(REALSTYLE / name, labels)
+
+
+@pytest.mark.parametrize("name", ["heldout", "dev"])
+def test_real_style_messages_are_never_trained_on_nor_nearly(name):
+    from scripts.realstyle import overlap
+
+    trained = [t for _, t in _examples("data/nlu/*/*.yml")]
+    assert overlap([c.text for c in _real(name)], trained) == []
+
+
+def test_real_style_held_out_and_dev_sets_are_apart():
+    from scripts.realstyle import overlap
+
+    assert overlap([c.text for c in _real("heldout")], [c.text for c in _real("dev")]) == []
+
+
+def test_real_style_held_out_set_is_large_and_a_third_asks_several_things():
+    cases = _real("heldout")
+    assert len(cases) >= 150
+    for group in ("en", "vi", "vi_unaccented"):
+        mine = [c for c in cases if c.group == group]
+        assert len(mine) >= 50
+        assert sum(len(c.asks) > 1 for c in mine) / len(mine) >= 1 / 3
+        assert sum(c.asks == ("out_of_scope",) for c in mine) >= 5
+        covered = {a for c in mine for a in c.asks}
+        assert set(KB_INTENTS) <= covered, set(KB_INTENTS) - covered
+
+
+def test_unaccented_sets_have_no_diacritics():
+    from components.text import fold
+
+    for name in ("heldout", "dev"):
+        for case in _real(name):
+            if case.group == "vi_unaccented":
+                assert fold(case.text) == case.text.lower(), case.text
