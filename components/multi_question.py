@@ -44,6 +44,8 @@ QUESTIONS = "questions"
 # Set on the extra messages: the index of the question in its message.
 PART_OF = "question_part"
 CLEAR = "question_clearly_asked"
+# A message of at most this many words is never a piece of story.
+SHORT_WORDS = 4
 
 
 @DefaultV1Recipe.register(
@@ -84,6 +86,8 @@ class QuestionCombiner(StatelessComponent):
             "ambiguity_threshold": 0.1,
             # with one question in a message: the weight of its own ranking against the whole's
             "question_weight": 0.6,
+            # the lowest confidence answered for the secondary intents below
+            "secondary_threshold": 0.3,
             # intents that lead the reply only when nothing else is asked ("thanks, and does it
             # hurt?" answers the question; "IVF price, and does HSG hurt?" answers HSG first)
             "secondary_intents": ["out_of_scope", "request_human", "greet", "goodbye", "thank",
@@ -103,6 +107,7 @@ class QuestionCombiner(StatelessComponent):
         self.ambiguity = float(self.config["ambiguity_threshold"])
         self.question_weight = float(self.config["question_weight"])
         self.secondary = set(self.config["secondary_intents"])
+        self.secondary_threshold = float(self.config["secondary_threshold"])
         self.hand_off = set(self.config["hand_off_intents"])
         self.context_weight = float(self.config["context_weight"])
         self.story = self.config["story_intent"]
@@ -151,6 +156,10 @@ class QuestionCombiner(StatelessComponent):
                 _mix(own[i], 1 - c, [r for r in own[i - 1] if r["name"] != self.story], c)
                 for i in range(1, len(own))
             ]
+        elif len((message.get(TEXT) or "").split()) <= SHORT_WORDS:
+            # "no", "ko ạ", "ty": a message this short is no story; what the classifier gave
+            # `story` is shared out among the rest.
+            rankings = [_without(whole, self.story)]
         else:
             rankings = [whole]
         # A best guess of urgent is urgent when the message is one question (the safety net's
@@ -220,6 +229,9 @@ class QuestionCombiner(StatelessComponent):
         threshold = self.threshold(language)
         if best["name"] == URGENT_INTENT and (lenient_urgent or best["confidence"] >= threshold):
             return URGENT_INTENT, best["confidence"]
+        if best["name"] in self.secondary:
+            # A wrong guess here costs little: chit-chat, or the hotline, which is the safe way.
+            threshold = min(threshold, self.secondary_threshold)
         if best["confidence"] < threshold or best["confidence"] - second < self.ambiguity:
             return FALLBACK_INTENT, best["confidence"]
         return best["name"], best["confidence"]
@@ -247,6 +259,17 @@ def _ranking(message: Message) -> List[Dict[Text, Any]]:
         ranking = [{"name": URGENT_INTENT, "confidence": 1.0}] + [
             r for r in ranking if r["name"] != URGENT_INTENT]
     return ranking
+
+
+def _without(ranking: List[Dict[Text, Any]], name: Text) -> List[Dict[Text, Any]]:
+    """The ranking without one intent, the others scaled to keep the same total."""
+    removed = sum(r["confidence"] for r in ranking if r["name"] == name)
+    rest = [r for r in ranking if r["name"] != name]
+    total = sum(r["confidence"] for r in rest)
+    if not removed or not total:
+        return rest
+    scale = (total + removed) / total
+    return [{"name": r["name"], "confidence": r["confidence"] * scale} for r in rest]
 
 
 def _mix(a: List[Dict[Text, Any]], wa: float, b: List[Dict[Text, Any]], wb: float):

@@ -248,3 +248,17 @@ def test_a_following_question_leans_on_the_previous_ones_subject():
     message = combine(whole, classified("ngày nào", ranked(("hsg_timing", 0.95)), 0),
                       classified("đau không", ranked(("hsg_pain", 0.95)), 1), context_weight=0.3)
     assert [q["intent"]["name"] for q in message.get("questions")] == ["hsg_timing", "hsg_pain"]
+
+
+def test_a_short_message_is_never_story():
+    message = combine(classified("no", ranked(("deny", 0.43), ("story", 0.39), ("greet", 0.03))))
+    assert message.get(INTENT)["name"] == "deny"
+    assert message.get(INTENT)["confidence"] == pytest.approx(0.43 * 0.85 / 0.46)
+
+
+def test_chit_chat_and_the_hotline_need_less_confidence_than_a_topic():
+    assert combine(classified("ok", ranked(("affirm", 0.38), ("deny", 0.08)))).get(INTENT)["name"] == "affirm"
+    assert combine(classified("gia vang", ranked(("out_of_scope", 0.33), ("hsg_cost", 0.1)))
+                   ).get(INTENT)["name"] == "out_of_scope"
+    assert combine(classified("hmm", ranked(("hsg_cost", 0.38), ("affirm", 0.1)))
+                   ).get(INTENT)["name"] == "nlu_fallback"
