@@ -95,6 +95,14 @@ QUESTIONS = (
     "hsg la gi",
     "chup xong bao lau thi quan he duoc",
     "bi di ung thuoc can quang thi co chup dc ko",
+    # as patients write (issue 11): a story first, several questions in one message
+    "Hi, I'm 33 and we've been trying for almost two years. My doctor has booked an HSG for next "
+    "week. How long does it take, and can I go back to work afterwards?",
+    "My RE ordered an HSG after my second miscarriage last spring. Is the radiation safe for my eggs?",
+    "Chào bác sĩ, em 30 tuổi, cưới 2 năm chưa có con, bác sĩ chỉ định chụp HSG. Cho em hỏi chụp "
+    "có đau không và bao lâu thì có kết quả ạ?",
+    "e 28t, bs chi dinh chup voi trung thang nay. nen chup ngay may cua chu ky, chup xong bao lau "
+    "dc quan he a",
 )
 COLD_START_QUESTION = QUESTIONS[0]
 
@@ -628,6 +636,8 @@ class Replies:
 
         kb = load_kb(ROOT / "data" / "kb")
         self.kb_answers = {t.answer[lang].strip() for t in kb.topics.values() for lang in t.answer}
+        # several questions in one message: each is answered with its topic's brief answer
+        self.kb_briefs = {t.brief[lang].strip() for t in kb.topics.values() for lang in t.brief}
         self.unavailable = {text.strip() for text in unavailable_texts().values()}
 
     def classify(self, status: int, body: Any) -> str:
@@ -639,7 +649,9 @@ class Replies:
         texts = {str(m.get("text", "")).strip() for m in body if isinstance(m, dict)}
         if texts & self.unavailable:
             return "unavailable_reply"
-        return "kb" if texts & self.kb_answers else "other"
+        if texts & self.kb_answers or any(t.endswith(b) for t in texts for b in self.kb_briefs):
+            return "kb"
+        return "other"
 
 
 OK_KINDS = ("kb", "other")
