@@ -11,7 +11,7 @@ Plain functions of the text, so they are tested without Rasa.
 """
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Text, Tuple
+from typing import List, Text, Tuple
 
 from components.text import canonical, canonical_text, fold
 
@@ -64,7 +64,7 @@ _VI_ASKS = re.compile(
     r"(?:cho|giup) (?:em|minh|toi|chi|e) (?:xin|biet)|xin (?:so|dia chi|thong tin|lich|hotline|sdt))\b"
 )
 # Vietnamese question particles at the end of a piece, after the polite endings are removed.
-_VI_FINAL = {"khong", "chua", "nhi", "ha", "sao", "gi", "nao", "chang", "a ha"}
+_VI_FINAL = {"khong", "chua", "nhi", "ha", "sao", "gi", "nao", "chang"}
 _VI_POLITE_END = re.compile(
     r"(?:\s+(?:a|ah|ak|nha|nhe|nhen|voi|di|the|vay|oi|bac si|chi|em|ban|moi nguoi|ad|admin|"
     r"hen|luon|a bac si|vay a|the a|ha bac si))+$"
@@ -224,12 +224,3 @@ def _clearly_asks(piece: Piece) -> bool:
     if first in _EN_STARTS or _EN_ASKS.search(folded):
         return True
     return bool(_VI_ASKS.search(folded))
-
-
-def strip_joiner(text: Text) -> Optional[Text]:
-    """The text without a leading "and"/"và"/"còn" (for display)."""
-    folded = fold(text)
-    match = _LEADING_JOINER.match(folded)
-    if match and len(folded) == len(text):
-        return text[match.end():]
-    return text
