@@ -32,6 +32,7 @@ _NOW = re.compile(
     r"\b(since|right now|now|currently|still|started|starting|this morning|this afternoon|"
     r"this evening|tonight|today|yesterday|last night|for (the last |the past )?\d+|"
     r"for (an|a few|several|two|three) (hours?|days?)|keeps?|kept|getting worse|worse and worse|"
+    r"been (\d+|a few|several|two|three|four) (hours?|days?)|"
     r"won ?t stop|wont stop|not stopping|cant stop|can ?t stop|"
     r"dang|van con|van|tu hom qua|tu sang|tu toi|tu chieu|tu dem|tu luc|tu khi|hien tai|hien gio|"
     r"bay gio|gio dang|vua|hoai|nay gio|ca dem|mai khong|mai ko|cang luc cang|ngay cang|"

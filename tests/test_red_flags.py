@@ -54,6 +54,7 @@ NOT_URGENT = [
     "em bị dị ứng hải sản, ăn tôm là nổi mề đay, em sợ thuốc cản quang cũng vậy",
 ]
 URGENT += [
+    "my discharge smells awful and it's been 2 days since the test, is that normal?",
     # a worry said together with a current symptom still is one
     "em sợ quá, từ sáng nay em ra máu nhiều ướt đẫm băng",
     "I'm scared, I've had a fever of 39 since last night",
