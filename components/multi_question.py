@@ -97,6 +97,10 @@ class QuestionCombiner(StatelessComponent):
             "hand_off_intents": ["out_of_scope", "request_human"],
             # with several questions: the weight of the previous question's ranking in the next
             "context_weight": 0.3,
+            # a later question unclear on its own whose best guess is a topic already answered
+            # in the message is part of that answer, not a "not sure" line ("can I drive home?
+            # do I need someone to pick me up?")
+            "fold_into_answered": False,
             # the intent of a piece of story (background, no question): never answered
             "story_intent": "story",
         }
@@ -110,6 +114,7 @@ class QuestionCombiner(StatelessComponent):
         self.secondary_threshold = float(self.config["secondary_threshold"])
         self.hand_off = set(self.config["hand_off_intents"])
         self.context_weight = float(self.config["context_weight"])
+        self.fold_into_answered = bool(self.config["fold_into_answered"])
         self.story = self.config["story_intent"]
 
     @classmethod
@@ -178,6 +183,9 @@ class QuestionCombiner(StatelessComponent):
                 # first one's subject, outside the knowledge base, not about the HSG.
                 name = previous
             previous = name
+            if (self.fold_into_answered and name == FALLBACK_INTENT and ranking
+                    and ranking[0]["name"] in seen):
+                continue  # most likely more about a topic already answered
             if name != FALLBACK_INTENT and name in seen:
                 continue  # a topic asked twice is answered once
             seen.add(name)

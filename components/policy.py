@@ -3,7 +3,7 @@
 When the action server is down or an action errors, Rasa 3.6 logs "Encountered an exception
 while running action ..." and goes on without the action's events: the patient sees nothing.
 This policy notices that state (a custom action ran since the last user message and no event
-at all followed it: our actions always send a message and set a slot) and predicts `utter_handoff`, the hotline handoff that Rasa sends
+at all followed it: our actions always set a slot, even when they have nothing to say) and predicts `utter_handoff`, the hotline handoff that Rasa sends
 itself, in the patient's language, with the hotline. Then it predicts `action_listen`.
 """
 import logging

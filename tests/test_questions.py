@@ -262,3 +262,16 @@ def test_chit_chat_and_the_hotline_need_less_confidence_than_a_topic():
                    ).get(INTENT)["name"] == "out_of_scope"
     assert combine(classified("hmm", ranked(("hsg_cost", 0.38), ("affirm", 0.1)))
                    ).get(INTENT)["name"] == "nlu_fallback"
+
+
+def test_an_unclear_question_most_likely_about_a_topic_already_answered_is_folded_into_it():
+    def ask(fold):
+        whole = classified("...", ranked(("hsg_aftercare", 0.9)), language="en")
+        return [q["intent"]["name"] for q in combine(
+            whole, classified("can i drive myself home", ranked(("hsg_aftercare", 0.97)), 0, "en"),
+            classified("do i need someone to pick me up", ranked(("hsg_aftercare", 0.42), ("request_human", 0.26)), 1, "en"),
+            classified("when will i know the results", ranked(("hsg_results", 0.3), ("hsg_cost", 0.2)), 2, "en"),
+            context_weight=0.0, fold_into_answered=fold).get("questions")]
+    assert ask(False) == ["hsg_aftercare", "nlu_fallback", "nlu_fallback"]
+    # the second goes with the aftercare answer; the third, unclear about another topic, stays unsure
+    assert ask(True) == ["hsg_aftercare", "nlu_fallback"]

@@ -62,7 +62,7 @@ def test_urgent_symptoms_get_115_and_the_hotline(servers, text):
            "how long does it take, and can I drive myself home afterwards?", ["hsg_procedure", "hsg_aftercare"]),
     ("vi", "Chào bác sĩ, em 32 tuổi, cưới 3 năm chưa có con. Cho em hỏi nên chụp vào ngày thứ mấy "
            "của chu kỳ, chụp có đau không ạ?", ["hsg_timing", "hsg_pain"]),
-    ("vi", "e 29t, bs chi dinh chup voi trung. chup xong bao lau dc quan he, co anh huong den trung ko a",
+    ("vi", "e 29t, bs chi dinh chup voi trung. chup xong bao lau dc quan he, tia x co hai ko a",
      ["hsg_sex_after", "hsg_radiation"]),
 ])
 def test_several_questions_get_each_answer_in_the_order_asked(servers, kb, language, text, asked):
