@@ -101,6 +101,12 @@ class QuestionCombiner(StatelessComponent):
             # in the message is part of that answer, not a "not sure" line ("can I drive home?
             # do I need someone to pick me up?")
             "fold_into_answered": False,
+            # topics not answered in a message with a current severe symptom: whether a symptom
+            # is normal, how much pain is usual (the urgent advice answers that)
+            "urgent_supersedes": ["hsg_side_effects", "hsg_pain"],
+            # whether the context may also leave a question clear on its own unanswered (True),
+            # or only fold it into the previous question's topic (False)
+            "context_may_veto": True,
             # the intent of a piece of story (background, no question): never answered
             "story_intent": "story",
         }
@@ -115,6 +121,8 @@ class QuestionCombiner(StatelessComponent):
         self.hand_off = set(self.config["hand_off_intents"])
         self.context_weight = float(self.config["context_weight"])
         self.fold_into_answered = bool(self.config["fold_into_answered"])
+        self.context_may_veto = bool(self.config["context_may_veto"])
+        self.urgent_supersedes = set(self.config["urgent_supersedes"])
         self.story = self.config["story_intent"]
 
     @classmethod
@@ -157,10 +165,16 @@ class QuestionCombiner(StatelessComponent):
             # own topic.
             own = [_ranking(part) for part in parts]
             c = self.context_weight
-            rankings = [own[0]] + [
-                _mix(own[i], 1 - c, [r for r in own[i - 1] if r["name"] != self.story], c)
-                for i in range(1, len(own))
-            ]
+            rankings = [own[0]]
+            for i in range(1, len(own)):
+                before = [r for r in own[i - 1] if r["name"] != self.story]
+                mixed = _mix(own[i], 1 - c, before, c)
+                if (not self.context_may_veto and self._clear(own[i], language) and mixed
+                        and before and mixed[0]["name"] != before[0]["name"]):
+                    # clear on its own and not pulled to the previous question's topic
+                    rankings.append(own[i])
+                else:
+                    rankings.append(mixed)
         elif len((message.get(TEXT) or "").split()) <= SHORT_WORDS:
             # "no", "ko ạ", "ty": a message this short is no story; what the classifier gave
             # `story` is shared out among the rest.
@@ -203,11 +217,15 @@ class QuestionCombiner(StatelessComponent):
             questions = [{TEXT: message.get(TEXT), INTENT: {"name": name, "confidence": confidence},
                           INTENT_RANKING_KEY: ranking[:3], "clearly_asked": True}]
             kept_rankings = [ranking]
-        message.set(QUESTIONS, questions, add_to_output=True)
-
         whole_urgent = _flagged(message) or bool(whole) and whole[0]["name"] == URGENT_INTENT and (
             (lenient and not parts) or whole[0]["confidence"] >= self.threshold(language))
-        if whole_urgent or any(q[INTENT]["name"] == URGENT_INTENT for q in questions):
+        urgent = whole_urgent or any(q[INTENT]["name"] == URGENT_INTENT for q in questions)
+        if urgent:
+            # "I've soaked 4 pads, is this normal?": after the urgent advice, never "usually mild".
+            questions = [q for q in questions if q[INTENT]["name"] not in self.urgent_supersedes]
+        message.set(QUESTIONS, questions, add_to_output=True)
+
+        if urgent:
             lead = {"name": URGENT_INTENT, "confidence": 1.0}
             ranking = [lead] + [r for r in whole if r["name"] != URGENT_INTENT]
         else:
@@ -224,6 +242,11 @@ class QuestionCombiner(StatelessComponent):
         message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         if parts:
             logger.debug("Questions: %s", [(q[TEXT], q[INTENT]) for q in questions])
+
+    def _clear(self, ranking: List[Dict[Text, Any]], language: Text) -> bool:
+        """Whether a question's own ranking names an answer without help."""
+        name, _ = self.decide(ranking, language, flagged=False, lenient_urgent=False)
+        return name not in (FALLBACK_INTENT, self.story)
 
     def decide(self, ranking: List[Dict[Text, Any]], language: Text, flagged: bool,
                lenient_urgent: bool):

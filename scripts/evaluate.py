@@ -36,14 +36,14 @@ REPLY_LANGUAGE = {"en": "en", "vi": "vi", "vi_unaccented": "vi"}
 ESCALATIONS = {"out_of_scope", "request_human", "nlu_fallback"}
 URGENT = "report_urgent_symptom"
 # `make test` fails below these: regression gates a little under what the model of issue 11
-# measures on this set (accuracy 89.7-92.1% per language, wrong topic 1.2-2.4%, out-of-scope
-# escalated 90.7%, urgent recall 100%). Training is seeded, so a run repeats these figures on one
+# measures on this set (accuracy 92.5-94.5% per language, wrong topic 0-1.5%, out-of-scope
+# escalated 96.3%, urgent recall 100%). Training is seeded, so a run repeats these figures on one
 # machine; the margin is for other CPUs. The targets of the issues are in TARGETS, printed, not
 # gated: they are not all met yet.
 THRESHOLDS = {
-    "accuracy_min": 0.88,
+    "accuracy_min": 0.90,
     "wrong_topic_max": 0.03,
-    "oos_escalated_min": 0.87,
+    "oos_escalated_min": 0.90,
     "urgent_recall_min": 1.0,
     "reply_language_min": 0.97,
 }
@@ -134,7 +134,7 @@ def combiner_of(agent):
     raise RuntimeError("the model has no QuestionCombiner")
 
 
-SWEPT = ("question_weight", "context_weight", "fold_into_answered")
+SWEPT = ("question_weight", "context_weight", "fold_into_answered", "context_may_veto")
 
 
 async def sweep(agent, kb, cases, settings: List[Dict]) -> List[Dict]:
@@ -253,13 +253,13 @@ def check(report: Dict[str, Dict[str, float]]) -> List[str]:
 # `make test` fails below these on the real-style held-out set (tests/realstyle/heldout/), per
 # language set; the measured figures are in the issue note.
 # Regression gates on the real-style held-out set, under what the model of issue 11 measures
-# (main answered 83-94% per language, all answered 62-89%, wrong topic 0-5.3%, out-of-scope
-# escalated 73-100%, urgent first 100%).
+# (main answered 92-93% per language, all answered 65-82%, wrong topic 1.5-4.0%, out-of-scope
+# escalated 91-100%, urgent first 100%).
 REAL_THRESHOLDS = {
-    "main_answered_min": 0.80,
-    "all_answered_min": 0.58,
+    "main_answered_min": 0.85,
+    "all_answered_min": 0.60,
     "wrong_topic_max": 0.06,
-    "oos_escalated_min": 0.70,
+    "oos_escalated_min": 0.85,
     "urgent_first_min": 1.0,
 }
 # What issue 11 asks on real patients' messages (per language set) and of the older set.
@@ -283,8 +283,9 @@ def targets_line(report: Dict, targets: Dict, groups) -> List[str]:
             cells.append(f"{group} {value:.3f} {'met' if met else 'NOT met'}")
         lines.append(f"  {key} {op} {goal}: " + ", ".join(cells))
     return lines
-SWEEP = [{"question_weight": q, "context_weight": c, "threshold": t}
-         for q in (0.6, 1.0) for c in (0.0, 0.3) for t in (0.3, 0.4, 0.5, 0.6, 0.7)]
+SWEEP = [{"question_weight": q, "context_weight": c, "context_may_veto": v, "threshold": t}
+         for q in (0.6, 1.0) for c, v in ((0.0, True), (0.3, True), (0.3, False), (0.5, False))
+         for t in (0.4, 0.5, 0.6)]
 REAL_COLUMNS = ["messages", "main_answered", "all_answered", "wrong_topic", "oos_escalated",
                 "oos_handoff", "urgent_first", "urgent_false_alarm", "clarify"]
 
@@ -394,7 +395,7 @@ def main() -> int:
     if done["sweep"]:
         print("\nSweep on the dev set (read from the actions' plan): main answered / all answered / "
               "wrong topic / out of scope escalated, per language set")
-        print(f"  {'q.w':>5} {'ctx':>5} {'fold':>5} {'thr':>5}"
+        print(f"  {'q.w':>5} {'ctx':>5} {'veto':>5} {'fold':>5} {'thr':>5}"
               + "".join(f"{g:>30}" for g in realstyle.SETS))
         for row in done["sweep"]:
             cells = []
@@ -403,6 +404,7 @@ def main() -> int:
                 cells.append("".join(f"{(r[k] if r[k] is not None else float('nan')):>7.3f}"
                                      for k in ("main_answered", "all_answered", "wrong_topic", "oos_escalated")) + "  ")
             print(f"  {row['question_weight']:>5.2f} {row['context_weight']:>5.2f}"
+                  f" {'yes' if row['context_may_veto'] else 'no':>5}"
                   f" {'yes' if row['fold_into_answered'] else 'no':>5} {row['threshold']:>5.2f}"
                   + "".join(cells))
     print("\nTargets of issue 11 (printed, not gated):\n  older set:")

@@ -275,3 +275,33 @@ def test_an_unclear_question_most_likely_about_a_topic_already_answered_is_folde
     assert ask(False) == ["hsg_aftercare", "nlu_fallback", "nlu_fallback"]
     # the second goes with the aftercare answer; the third, unclear about another topic, stays unsure
     assert ask(True) == ["hsg_aftercare", "nlu_fallback"]
+
+
+def test_the_context_folds_a_question_into_the_previous_topic_but_never_vetoes_a_clear_one():
+    def ask(may_veto, second):
+        whole = classified("...", ranked(("hsg_preparation", 0.9)))
+        return [q["intent"]["name"] for q in combine(
+            whole, classified("chuẩn bị gì trước khi chụp", ranked(("hsg_preparation", 0.99)), 0),
+            second, thresholds={"vi": 0.5}, context_weight=0.3, context_may_veto=may_veto,
+            fold_into_answered=True).get("questions")]
+
+    def clear_pain():  # with the context: pain 0.7 * 0.62 = 0.434 (under 0.5), preparation 0.311
+        return classified("có đau nhiều không", ranked(("hsg_pain", 0.62), ("hsg_preparation", 0.02)), 1)
+
+    assert ask(True, clear_pain()) == ["hsg_preparation", "nlu_fallback"]
+    assert ask(False, clear_pain()) == ["hsg_preparation", "hsg_pain"]
+    # pulled to the previous topic by the context: part of that answer either way
+    bring = classified("mang theo giấy tờ gì", ranked(("hsg_medication", 0.55), ("hsg_preparation", 0.4)), 1)
+    assert ask(False, bring) == ["hsg_preparation"]
+
+
+def test_after_a_current_symptom_whether_it_is_normal_is_not_answered():
+    whole = classified("...", ranked(("report_urgent_symptom", 1.0)), language="en", symptom="happening now")
+    message = combine(whole, classified("is this normal", ranked(("hsg_side_effects", 0.85)), 0, "en"),
+                      classified("how long till we can have sex", ranked(("hsg_sex_after", 0.99)), 1, "en"))
+    assert message.get(INTENT)["name"] == "report_urgent_symptom"
+    assert [q["intent"]["name"] for q in message.get("questions")] == ["hsg_sex_after"]
+    # without a current symptom the same question is answered
+    calm = combine(classified("...", ranked(("hsg_side_effects", 0.8)), language="en"),
+                   classified("is this normal", ranked(("hsg_side_effects", 0.85)), 0, "en"))
+    assert [q["intent"]["name"] for q in calm.get("questions")] == ["hsg_side_effects"]
