@@ -109,7 +109,9 @@ def plan_parts(kb: KnowledgeBase, latest_message: Dict[Text, Any]) -> List[Part]
             parts.append(Part("unsure", text, None, choices))
     if intent in kb and intent not in answered and not any(p.kind == "answer" for p in parts):
         parts.insert(0, Part("answer", latest_message.get("text") or "", intent))
-    return parts
+    # What is known first: "I'm not sure I understood" before an answer reads as if the answer
+    # were a guess (a patient reader's finding); the unclear parts come last.
+    return [p for p in parts if p.kind != "unsure"] + [p for p in parts if p.kind == "unsure"]
 
 
 def quote(text: Text, limit: int = QUOTE_CHARS) -> Text:

@@ -101,9 +101,10 @@ class QuestionCombiner(StatelessComponent):
             # in the message is part of that answer, not a "not sure" line ("can I drive home?
             # do I need someone to pick me up?")
             "fold_into_answered": False,
-            # topics not answered in a message with a current severe symptom: whether a symptom
-            # is normal, how much pain is usual (the urgent advice answers that)
-            "urgent_supersedes": ["hsg_side_effects", "hsg_pain"],
+            # topics not answered in a message with a current severe symptom: what is normal
+            # after the test, how much pain is usual, back to work or sex in a day or two (the
+            # urgent advice answers them: she needs to be seen first)
+            "urgent_supersedes": ["hsg_side_effects", "hsg_pain", "hsg_aftercare", "hsg_sex_after"],
             # whether the context may also leave a question clear on its own unanswered (True),
             # or only fold it into the previous question's topic (False)
             "context_may_veto": True,
@@ -221,7 +222,8 @@ class QuestionCombiner(StatelessComponent):
             (lenient and not parts) or whole[0]["confidence"] >= self.threshold(language))
         urgent = whole_urgent or any(q[INTENT]["name"] == URGENT_INTENT for q in questions)
         if urgent:
-            # "I've soaked 4 pads, is this normal?": after the urgent advice, never "usually mild".
+            # "I've soaked 4 pads, is this normal?": after the urgent advice, never "usually mild"
+            # or "sex again after a day or two".
             questions = [q for q in questions if q[INTENT]["name"] not in self.urgent_supersedes]
         message.set(QUESTIONS, questions, add_to_output=True)
 

@@ -170,11 +170,11 @@ async def test_a_topic_asked_twice_is_answered_once(dispatcher, domain, kb):
 
 
 async def test_after_the_urgent_advice_the_other_questions_are_answered(dispatcher, domain, kb):
-    tracker = asked(("fever 39 since last night", "report_urgent_symptom"), ("when can we have sex", "hsg_sex_after"),
+    tracker = asked(("fever 39 since last night", "report_urgent_symptom"), ("how much is it", "hsg_cost"),
                     intent="report_urgent_symptom")
     await ActionAnswerTopic().run(dispatcher, tracker, domain)
     texts = [m["text"] for m in dispatcher.messages]
-    assert texts[0] == f"{kb.topics['hsg_sex_after'].title['en']}\n{kb.topics['hsg_sex_after'].brief['en']}"
+    assert texts[0] == f"{kb.topics['hsg_cost'].title['en']}\n{kb.topics['hsg_cost'].brief['en']}"
     assert len(texts) == 2
 
 
@@ -189,3 +189,13 @@ async def test_a_button_payload_without_questions_gets_the_topics_full_answer(di
     tracker = tracker_factory("hsg_timing", text="/hsg_timing", slots={"language": "vi"})
     await ActionAnswerTopic().run(dispatcher, tracker, domain)
     assert dispatcher.messages[0]["text"] == kb.topics["hsg_timing"].answer["vi"]
+
+
+async def test_what_is_known_comes_before_a_part_the_assistant_is_not_sure_of(dispatcher, domain, kb):
+    tracker = asked(("will they still do it on the 20th", "nlu_fallback"), ("can I have it with an infection", "hsg_contraindications"),
+                    ("how do I reschedule", "hospital_booking"))
+    await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    texts = [m["text"] for m in dispatcher.messages]
+    assert texts[0].endswith(kb.topics["hsg_contraindications"].brief["en"])
+    assert texts[1].endswith(kb.topics["hospital_booking"].brief["en"])
+    assert texts[2].startswith("About “will they still do it on the 20th”: I'm not sure")

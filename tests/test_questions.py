@@ -172,12 +172,12 @@ def test_only_outside_questions_lead_to_the_hotline():
 
 
 def test_a_current_symptom_in_any_part_makes_the_message_urgent():
-    whole = classified("...", ranked(("hsg_sex_after", 0.6)))
+    whole = classified("...", ranked(("hsg_cost", 0.6)))
     message = combine(whole, classified("sốt 39 độ từ tối qua", ranked(("hsg_side_effects", 0.7)), 0,
                                         symptom="happening now"),
-                      classified("bao giờ được quan hệ", ranked(("hsg_sex_after", 0.9)), 1))
+                      classified("chụp hết bao nhiêu tiền", ranked(("hsg_cost", 0.9)), 1))
     assert message.get(INTENT) == {"name": "report_urgent_symptom", "confidence": 1.0}
-    assert [q["intent"]["name"] for q in message.get("questions")] == ["report_urgent_symptom", "hsg_sex_after"]
+    assert [q["intent"]["name"] for q in message.get("questions")] == ["report_urgent_symptom", "hsg_cost"]
 
 
 def test_the_classifiers_unsure_guess_of_urgent_counts_for_one_question_only():
@@ -298,9 +298,11 @@ def test_the_context_folds_a_question_into_the_previous_topic_but_never_vetoes_a
 def test_after_a_current_symptom_whether_it_is_normal_is_not_answered():
     whole = classified("...", ranked(("report_urgent_symptom", 1.0)), language="en", symptom="happening now")
     message = combine(whole, classified("is this normal", ranked(("hsg_side_effects", 0.85)), 0, "en"),
-                      classified("how long till we can have sex", ranked(("hsg_sex_after", 0.99)), 1, "en"))
+                      classified("how long till we can have sex", ranked(("hsg_sex_after", 0.99)), 1, "en"),
+                      classified("and when are the results ready", ranked(("hsg_results", 0.95)), 2, "en"))
     assert message.get(INTENT)["name"] == "report_urgent_symptom"
-    assert [q["intent"]["name"] for q in message.get("questions")] == ["hsg_sex_after"]
+    # nor sex in a day or two: she needs to be seen first; other questions are answered
+    assert [q["intent"]["name"] for q in message.get("questions")] == ["hsg_results"]
     # without a current symptom the same question is answered
     calm = combine(classified("...", ranked(("hsg_side_effects", 0.8)), language="en"),
                    classified("is this normal", ranked(("hsg_side_effects", 0.85)), 0, "en"))

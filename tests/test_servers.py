@@ -77,9 +77,16 @@ def test_several_questions_get_each_answer_in_the_order_asked(servers, kb, langu
 
 def test_an_urgent_symptom_comes_first_then_the_other_question(servers, kb):
     replies = servers.say("urgent-and-question", "I had my HSG yesterday and since this morning I have a "
-                                                  "fever of 39 with chills. Also, when can we have sex again?")
+                                                  "fever of 39 with chills. Also, how much does the HSG cost?")
     assert "115" in replies[0]["text"] and HOTLINE in replies[0]["text"]
-    assert kb.topics["hsg_sex_after"].brief["en"] in texts(replies[1:])
+    assert kb.topics["hsg_cost"].brief["en"] in texts(replies[1:])
+
+
+def test_after_an_urgent_symptom_normal_recovery_advice_is_not_given(servers, kb):
+    replies = servers.say("urgent-and-sex", "I had my HSG yesterday and since this morning I have a fever of 39 "
+                                            "with chills. Also, when can we have sex again?")
+    assert "115" in replies[0]["text"] and HOTLINE in replies[0]["text"]
+    assert kb.topics["hsg_sex_after"].brief["en"] not in texts(replies)
 
 
 @pytest.mark.parametrize("text", ["how much does IVF cost", "cho em hỏi giá làm IVF"])
