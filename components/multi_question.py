@@ -102,9 +102,11 @@ class QuestionCombiner(StatelessComponent):
             # do I need someone to pick me up?")
             "fold_into_answered": False,
             # topics not answered in a message with a current severe symptom: what is normal
-            # after the test, how much pain is usual, back to work or sex in a day or two (the
-            # urgent advice answers them: she needs to be seen first)
-            "urgent_supersedes": ["hsg_side_effects", "hsg_pain", "hsg_aftercare", "hsg_sex_after"],
+            # after the test, how much pain is usual, back to work or sex in a day or two, "take
+            # what was prescribed" (with a rash and swollen lips!): the urgent advice answers
+            # them, she needs to be seen first (two patient readers' findings)
+            "urgent_supersedes": ["hsg_side_effects", "hsg_pain", "hsg_aftercare", "hsg_sex_after",
+                                  "hsg_medication"],
             # whether the context may also leave a question clear on its own unanswered (True),
             # or only fold it into the previous question's topic (False)
             "context_may_veto": True,

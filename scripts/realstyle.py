@@ -11,6 +11,8 @@ Scores per language set:
 - main_answered: of the messages that ask a knowledge-base topic, the first one asked is answered;
 - all_answered: of the messages that ask several things, every one is answered (each topic, the
   hotline for a part outside the knowledge base, the urgent advice for a current symptom);
+  with a current symptom, the urgent advice first answers what is normal after the test, pain,
+  back to normal and sex (the combiner's `urgent_supersedes`: she needs to be seen first);
 - wrong_topic: a topic that was not asked is answered (of all messages);
 - oos_escalated: of the messages that ask only outside the knowledge base, no topic is answered
   and the reply gives the hotline; oos_handoff: the same with the handoff itself (not "did you
@@ -31,6 +33,18 @@ LANGUAGE = {"en": "en", "vi": "vi", "vi_unaccented": "vi"}
 URGENT = "report_urgent_symptom"
 OUT_OF_SCOPE = "out_of_scope"
 HOTLINE = "1900 232 389"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def urgent_supersedes() -> frozenset:
+    """The topics the urgent advice answers, as config.yml (or the combiner's default) says."""
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    for item in config.get("pipeline", []):
+        if item.get("name", "").endswith("QuestionCombiner") and "urgent_supersedes" in item:
+            return frozenset(item["urgent_supersedes"])
+    from components.multi_question import QuestionCombiner
+
+    return frozenset(QuestionCombiner.get_default_config()["urgent_supersedes"])
 
 
 @dataclass(frozen=True)
@@ -142,6 +156,7 @@ def _share(hits: int, total: int) -> Optional[float]:
 def score(cases: Sequence[Case], readings: Sequence[Reading], kb_intents: Iterable[Text]) -> Dict[Text, Dict[Text, Any]]:
     """The scores above per language set and for all messages."""
     kb_intents = set(kb_intents)
+    superseded = urgent_supersedes()
     groups: Dict[Text, List[Tuple[Case, Reading]]] = {}
     for case, reading in zip(cases, readings):
         groups.setdefault(case.group, []).append((case, reading))
@@ -159,8 +174,11 @@ def score(cases: Sequence[Case], readings: Sequence[Reading], kb_intents: Iterab
             "several": len(several),
             "out_of_scope": len(oos),
             "urgent": len(urgent),
-            "main_answered": _share(sum(c.topics(kb_intents)[0] in r.answered for c, r in knowledge), len(knowledge)),
-            "all_answered": _share(sum(all_answered(c, r, kb_intents) for c, r in several), len(several)),
+            "main_answered": _share(sum(c.topics(kb_intents)[0] in r.answered
+                                        or c.topics(kb_intents)[0] not in owed(c, r, kb_intents, superseded)
+                                        for c, r in knowledge), len(knowledge)),
+            "all_answered": _share(sum(all_answered(c, r, kb_intents, superseded) for c, r in several),
+                                   len(several)),
             "wrong_topic": _share(sum(bool(set(r.answered) - set(c.asks)) for c, r in items), len(items)),
             "oos_escalated": _share(sum(not r.answered and r.hotline for c, r in oos), len(oos)),
             "oos_handoff": _share(sum(not r.answered and (r.handoff or r.hotline_parts > 0) for c, r in oos), len(oos)),
@@ -171,9 +189,17 @@ def score(cases: Sequence[Case], readings: Sequence[Reading], kb_intents: Iterab
     return report
 
 
-def all_answered(case: Case, reading: Reading, kb_intents: Iterable[Text]) -> bool:
+def owed(case: Case, reading: Reading, kb_intents: Iterable[Text], superseded: Iterable[Text] = ()) -> List[Text]:
+    """The topics the reply must answer: after the urgent advice, not those it answers."""
+    topics = case.topics(kb_intents)
+    if URGENT in case.asks and reading.urgent_first:
+        topics = [t for t in topics if t not in set(superseded)]
+    return topics
+
+
+def all_answered(case: Case, reading: Reading, kb_intents: Iterable[Text], superseded: Iterable[Text] = ()) -> bool:
     """Every part of the message got its answer."""
-    ok = all(t in reading.answered for t in case.topics(kb_intents))
+    ok = all(t in reading.answered for t in owed(case, reading, kb_intents, superseded))
     if OUT_OF_SCOPE in case.asks:
         ok = ok and (reading.handoff or reading.hotline_parts > 0)
     if URGENT in case.asks:
@@ -184,9 +210,10 @@ def all_answered(case: Case, reading: Reading, kb_intents: Iterable[Text]) -> bo
 def failures(cases: Sequence[Case], readings: Sequence[Reading], kb_intents: Iterable[Text]) -> List[Text]:
     """One line per message whose reply missed something or answered what was not asked."""
     lines = []
+    superseded = urgent_supersedes()
     for case, reading in zip(cases, readings):
         wrong = set(reading.answered) - set(case.asks)
-        if wrong or not all_answered(case, reading, kb_intents) or (
+        if wrong or not all_answered(case, reading, kb_intents, superseded) or (
             case.asks == (OUT_OF_SCOPE,) and not reading.hotline
         ) or (URGENT not in case.asks and reading.urgent):
             got = list(reading.answered) + (["URGENT"] if reading.urgent else []) + (

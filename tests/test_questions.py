@@ -299,9 +299,11 @@ def test_after_a_current_symptom_whether_it_is_normal_is_not_answered():
     whole = classified("...", ranked(("report_urgent_symptom", 1.0)), language="en", symptom="happening now")
     message = combine(whole, classified("is this normal", ranked(("hsg_side_effects", 0.85)), 0, "en"),
                       classified("how long till we can have sex", ranked(("hsg_sex_after", 0.99)), 1, "en"),
-                      classified("and when are the results ready", ranked(("hsg_results", 0.95)), 2, "en"))
+                      classified("keep taking the antibiotics?", ranked(("hsg_medication", 0.95)), 2, "en"),
+                      classified("and when are the results ready", ranked(("hsg_results", 0.95)), 3, "en"))
     assert message.get(INTENT)["name"] == "report_urgent_symptom"
-    # nor sex in a day or two: she needs to be seen first; other questions are answered
+    # nor sex in a day or two, nor "take what was prescribed": she needs to be seen first; other
+    # questions are answered
     assert [q["intent"]["name"] for q in message.get("questions")] == ["hsg_results"]
     # without a current symptom the same question is answered
     calm = combine(classified("...", ranked(("hsg_side_effects", 0.8)), language="en"),
