@@ -27,8 +27,10 @@ _SENTENCE_END = re.compile(r"(?<=[?!;…])\s*|\.(?=\s|$)\s*|\n+")
 _COMMA = re.compile(r"\s*[,，:]\s+|\s*[,，]\s*")
 _WORD = re.compile(r"\w+")
 # Words that join two questions ("... and can I drive home?", "... và mất bao lâu?"), folded.
+# Not "or" / "hay là" / "hoặc": they join the alternatives of one question ("can I drive home
+# or do I need someone to pick me up?").
 _JOINERS = re.compile(
-    r"\s+(?:and also|and|also|plus|or|&|va|voi ca|voi lai|con|them nua|ngoai ra|hay la|hoac)\s+"
+    r"\s+(?:and also|and|also|plus|&|va|voi ca|voi lai|con|them nua|ngoai ra)\s+"
 )
 _LEADING_JOINER = re.compile(
     r"^(?:and also|and|also|plus|but|so|or|then|va|voi lai|voi ca|con|them nua|ngoai ra|nhung|"
@@ -59,6 +61,8 @@ _VI_ASKS = re.compile(
     r"giai dap|thac mac|muon biet|lieu|khong biet|ban khoan|phan van|lo lang|lo qua|lo so|"
     r"so (?:bi|la|dau|rang|qua|lam|nhat|minh|em|e|chup|thuoc|tia|anh|khong|nhat|that|kim)|"
     r"co\b(?: \w+){0,6} khong|"
+    # the alternatives of a question: "trả trong ngày hay phải hẹn", "chụp ngày 8 hay là ngày 10"
+    r"hay (?:la|phai|can|van|doi|de|se|chi|lai|cu|nen)|"
     r"may (?:ngay|gio|tuan|thang|lan|tieng|phut|hom|buoi|nam|vien|mui)|"
     r"(?:ngay|gio|tuan|thang|lan|tieng|phut|thu|tang|phong|khoa) may|"
     r"(?:cho|giup) (?:em|minh|toi|chi|e) (?:xin|biet)|xin (?:so|dia chi|thong tin|lich|hotline|sdt))\b"

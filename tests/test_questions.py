@@ -30,6 +30,11 @@ def texts(message):
     ("I'm 34, one miscarriage last spring, my doctor ordered an HSG. Does it hurt? "
      "And can my husband come in with me?", ["Does it hurt", "And can my husband come in with me"]),
     ("chụp hsg có đau không và bao lâu thì có kết quả", ["chụp hsg có đau không", "bao lâu thì có kết quả"]),
+    # the alternatives of one question are one question
+    ("can I drive home after or do I need someone to pick me up? and when are the results ready",
+     ["can I drive home after or do I need someone to pick me up", "and when are the results ready"]),
+    ("Chụp có thấy u xơ không, kết quả trả trong ngày hay phải hẹn ạ?",
+     ["Chụp có thấy u xơ không", "kết quả trả trong ngày hay phải hẹn ạ"]),
     # a piece that does not ask completes the question before it
     ("Will it hurt, I have a low pain threshold", []),  # one question with its context
     ("Does it hurt? I have a low pain threshold, any tips", ["Does it hurt", "any tips"]),
