@@ -99,3 +99,15 @@ def test_unaccented_sets_have_no_diacritics():
         for case in _real(name):
             if case.group == "vi_unaccented":
                 assert fold(case.text) == case.text.lower(), case.text
+
+
+def test_every_training_example_is_a_list_item():
+    """Rasa skips (with only a warning) a line of a block that is not "- example"."""
+    import yaml
+
+    broken = []
+    for path in sorted((ROOT / "data" / "nlu").glob("*/*.yml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
+            broken += [f"{path.name}: {line}" for line in item.get("examples", "").splitlines()
+                       if line.strip() and not line.startswith("- ")]
+    assert broken == []
