@@ -51,7 +51,10 @@ web/vendor/socket.io.min.js: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p web/vendor && cp web/node_modules/socket.io-client/dist/socket.io.min.js $@
 
-web: web/vendor/socket.io.min.js ## the web chat widget's front-end dependency (pinned in web/package-lock.json)
+web/hospital.js: data/hospital.yml actions/hospital.py scripts/hospital_web.py $(VENV)/.installed
+	$(PY) scripts/hospital_web.py $@
+
+web: web/vendor/socket.io.min.js web/hospital.js ## the web chat widget's front-end dependency (pinned in web/package-lock.json)
 
 browser: ## Debian's chromium and chromedriver for the browser tests (installs them as root if missing)
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \

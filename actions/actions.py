@@ -17,10 +17,12 @@ from rasa_sdk.types import DomainDict
 from actions import settings
 from actions.kb import KnowledgeBase, load_kb, load_messages
 from actions.replies import (
+    MAX_BUTTONS,
     URGENT_INTENT,
     Part,
     clarify_choices,
     composed_buttons,
+    more_about,
     plan_parts,
     quote,
     reply_language,
@@ -32,7 +34,8 @@ logger = logging.getLogger(__name__)
 # The questions a greeting offers as buttons.
 STARTER_TOPICS = ("hsg_definition", "hsg_preparation", "hsg_pain")
 MESSAGE_KEYS = ("greet", "disclaimer", "ask_topic", "clarify", "something_else", "part_hotline",
-                "part_unsure", "closing")
+                "part_unsure", "closing", "more_about", "warning_signs", "feedback_helpful",
+                "feedback_not_helpful")
 
 
 @lru_cache(maxsize=None)
@@ -113,10 +116,13 @@ class ActionGreet(HotlineSafeAction):
 class ActionAnswerTopic(HotlineSafeAction):
     """Answers the knowledge-base topics a message asks, in the patient's language.
 
-    One question: the topic's answer with its related topics as buttons. Several questions
-    (or questions after the urgent reply): for each, in the order asked, the topic's title and
-    its brief answer, a hotline line for a question outside the knowledge base, or a "did you
-    mean" line for one not understood; then one closing line with the buttons.
+    One question: the topic's answer with its related topics as buttons, or, when the question
+    asks one of the topic's specific answers ("how long does it take?"), that answer with a
+    button to the topic's answer first. Several questions (or questions after the urgent reply):
+    for each, in the order asked, the topic's title and its brief answer (the specific question
+    and its answer), a hotline line for a question outside the knowledge base, or a "did you
+    mean" line for one not understood; the warning signs once if a topic's brief leaves them
+    out; then one closing line with the buttons.
     """
 
     def name(self) -> Text:
@@ -135,23 +141,36 @@ class ActionAnswerTopic(HotlineSafeAction):
         if len(parts) == 1 and not after_urgent:
             self._answer_one(dispatcher, parts[0], language)
         else:
-            self._answer_several(dispatcher, parts, language)
+            self._answer_several(dispatcher, parts, language, after_urgent)
         # The answer first (what the patient asked), then the disclaimer the first time, which
         # takes over the answer's buttons: on messaging apps the buttons belong on the last message.
         buttons = dispatcher.messages[-1].get("buttons") or [] if dispatcher.messages else []
         if dispatcher.messages:
             dispatcher.messages[-1]["buttons"] = []
         events = self.disclaimer_once(dispatcher, tracker, language)
-        dispatcher.messages[-1]["buttons"] = buttons
         answered = [p.intent for p in parts if p.kind == "answer"]
-        return events + ([SlotSet("last_topic", answered[0])] if answered else [])
+        keys = [p.intent + (f"/{p.specific}" if p.specific else "") for p in parts if p.kind == "answer"]
+        if keys:
+            # "Did this help?" under a knowledge-base answer; the topics before them, so that
+            # a channel that cuts the list (Zalo shows five) keeps one of each
+            buttons = buttons[: MAX_BUTTONS - 1] + self.feedback_buttons(language)
+        dispatcher.messages[-1]["buttons"] = buttons
+        return events + [SlotSet("last_answers", keys)] + (
+            [SlotSet("last_topic", answered[0])] if answered else [])
+
+    def feedback_buttons(self, language: Text) -> List[Dict[Text, Text]]:
+        return [{"title": self.texts["feedback_helpful"][language], "payload": "/feedback_helpful"},
+                {"title": self.texts["feedback_not_helpful"][language], "payload": "/feedback_not_helpful"}]
 
     def _checked(self, part: Part) -> Part:
-        """A topic without a (reviewed, when required) entry goes to the hotline."""
+        """A topic without a (reviewed, when required) entry goes to the hotline; a specific
+        answer not yet reviewed (when required) gives way to the topic's answer."""
         topic = self.kb.get(part.intent) if part.kind == "answer" else None
         if part.kind == "answer" and (topic is None or (settings.KB_REQUIRE_REVIEWED and not topic.reviewed)):
             logger.info("No %sanswer for '%s': hotline", "reviewed " if topic else "", part.intent)
             return Part("hotline", part.question, part.intent)
+        if part.specific and settings.KB_REQUIRE_REVIEWED and not topic.specific[part.specific].reviewed:
+            return Part("answer", part.question, part.intent)
         return part
 
     def _answer_one(self, dispatcher, part: Part, language: Text) -> None:
@@ -159,6 +178,14 @@ class ActionAnswerTopic(HotlineSafeAction):
             dispatcher.utter_message(response="utter_handoff")
         elif part.kind == "unsure":
             self._clarify(dispatcher, part, language)
+        elif part.specific:
+            topic = self.kb.topics[part.intent]
+            more = more_about(self.kb, part.intent, language, self.texts["more_about"][language])
+            related = topic_buttons(self.kb, topic.related, language)
+            dispatcher.utter_message(
+                text=topic.specific[part.specific].answer[language],
+                buttons=[more] + related[: MAX_BUTTONS - 1],
+            )
         else:
             topic = self.kb.topics[part.intent]
             dispatcher.utter_message(
@@ -166,14 +193,25 @@ class ActionAnswerTopic(HotlineSafeAction):
                 buttons=topic_buttons(self.kb, topic.related, language),
             )
 
-    def _answer_several(self, dispatcher, parts: List[Part], language: Text) -> None:
+    def _answer_several(self, dispatcher, parts: List[Part], language: Text,
+                        after_urgent: bool = False) -> None:
+        warn = False
         for part in parts:
-            if part.kind == "answer":
+            if part.kind == "answer" and part.specific:
+                specific = self.kb.topics[part.intent].specific[part.specific]
+                dispatcher.utter_message(text=f"{specific.question[language]}\n{specific.answer[language]}")
+            elif part.kind == "answer":
                 topic = self.kb.topics[part.intent]
+                warn = warn or topic.warning_signs
                 dispatcher.utter_message(text=f"{topic.title[language]}\n{topic.brief[language]}")
             else:
+                if warn and not after_urgent:  # the warning signs right after the answers
+                    dispatcher.utter_message(text=self.texts["warning_signs"][language])
+                    warn = False
                 key = "part_hotline" if part.kind == "hotline" else "part_unsure"
                 dispatcher.utter_message(text=self.texts[key][language].format(question=quote(part.question)))
+        if warn and not after_urgent:  # the urgent reply before has given them
+            dispatcher.utter_message(text=self.texts["warning_signs"][language])
         dispatcher.utter_message(
             text=self.texts["closing"][language],
             buttons=composed_buttons(self.kb, parts, language),

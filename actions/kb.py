@@ -5,7 +5,7 @@ and the entry, so a mistake stops the action server at start instead of reaching
 """
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Text, Tuple
 
@@ -13,10 +13,20 @@ import yaml
 
 logger = logging.getLogger(__name__)
 
+from actions.hospital import hospital
+
 LANGUAGES = ("en", "vi")
-HOTLINE = "1900 232 389"
-EMERGENCY = "115"
+# data/hospital.yml: the texts say `{hotline}`, `{emergency}`, `{hospital}`, filled on loading
+HOTLINE = hospital().hotline
+EMERGENCY = hospital().emergency
 MAX_TITLE_CHARS = 20  # Messenger cuts quick-reply titles after 20 characters
+MAX_QUESTION_CHARS = 45  # a specific question is a heading on a phone
+# A specific answer is a sentence or three: at most about 40 English words; Vietnamese takes
+# about half as many words again (one syllable each).
+MAX_SPECIFIC_WORDS = {"en": 45, "vi": 70}
+_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+# placeholders the actions fill themselves (data/messages.yml)
+ACTION_PLACEHOLDERS = ("question", "title")
 REVIEW_STATUSES = ("draft", "reviewed")
 # Phone-like numbers: 8+ digits, possibly split by spaces, dots or dashes, and Vietnam's
 # three-digit emergency numbers (113 police, 114 fire, 115 ambulance).
@@ -25,6 +35,27 @@ _PHONE_RE = re.compile(r"(?<![\d.,])(?:\d[ .-]?){7,}\d(?![\d,]|\.\d)|\b11[345]\b
 
 class KnowledgeBaseError(ValueError):
     """A knowledge-base file is missing, unreadable or invalid."""
+
+
+@dataclass(frozen=True)
+class Specific:
+    """A specific question inside a topic ("how long does it take?") and its short answer.
+
+    `question` is how the patient would ask it (the heading of the answer in a reply of several
+    questions); `answer` leads with the answer, in at most about 40 words.
+    """
+
+    id: Text
+    question: Dict[Text, Text]
+    answer: Dict[Text, Text]
+    sources: Dict[Text, Tuple[Text, ...]]
+    review_status: Text
+    reviewer: Text
+    review_date: Text
+
+    @property
+    def reviewed(self) -> bool:
+        return self.review_status == "reviewed"
 
 
 @dataclass(frozen=True)
@@ -44,6 +75,9 @@ class Topic:
     review_status: Text
     reviewer: Text
     review_date: Text
+    specific: Dict[Text, Specific] = field(default_factory=dict)
+    # Several topics in one reply: their briefs, then the warning signs once (data/messages.yml).
+    warning_signs: bool = False
 
     @property
     def reviewed(self) -> bool:
@@ -85,7 +119,11 @@ def _bilingual(path: Path, entry: dict, key: Text) -> Dict[Text, Text]:
         text = value.get(lang)
         if not isinstance(text, str) or not text.strip():
             raise _fail(path, f"'{key}.{lang}' is missing or empty")
-        result[lang] = " ".join(text.split())
+        result[lang] = hospital().fill(" ".join(text.split()), lang)
+        unknown = [p for p in re.findall(r"\{(\w*)\}", result[lang]) if p not in ACTION_PLACEHOLDERS]
+        if unknown:
+            raise _fail(path, f"'{key}.{lang}' has unknown placeholders {unknown}; "
+                              f"data/hospital.yml lists the ones there are")
     return result
 
 
@@ -120,21 +158,67 @@ def parse_topic(path: Path) -> Topic:
         raise _fail(path, "'related' must be a list of intent names")
     if intent in related or len(set(related)) != len(related):
         raise _fail(path, "'related' must not repeat a topic or name the topic itself")
-    sources = entry.get("sources")
-    if not isinstance(sources, dict) or not any(sources.get(k) for k in ("article", "clinical_facts")):
-        raise _fail(path, "'sources' must name at least one article quote or clinical_facts item")
-    review = entry.get("review")
-    if not isinstance(review, dict) or review.get("status") not in REVIEW_STATUSES:
-        raise _fail(path, f"'review.status' must be one of {REVIEW_STATUSES}")
-    if review["status"] == "reviewed" and not (review.get("reviewer") and review.get("date")):
-        raise _fail(path, "a 'reviewed' entry needs 'review.reviewer' and 'review.date'")
+    sources, review = _sources_and_review(path, entry, "")
+    specific = {}
+    for index, item in enumerate(entry.get("specific") or []):
+        one = _parse_specific(path, item, index)
+        if one.id in specific:
+            raise _fail(path, f"specific answer {one.id!r} appears twice")
+        specific[one.id] = one
+    if not isinstance(entry.get("warning_signs", False), bool):
+        raise _fail(path, "'warning_signs' must be true or false")
     return Topic(
         intent=intent,
         title=title,
         answer=answer,
         brief=brief,
         related=tuple(related),
-        sources={k: tuple(v or ()) for k, v in sources.items()},
+        sources=sources,
+        review_status=review["status"],
+        reviewer=str(review.get("reviewer") or ""),
+        review_date=str(review.get("date") or ""),
+        specific=specific,
+        warning_signs=entry.get("warning_signs", False),
+    )
+
+
+def _sources_and_review(path: Path, entry: dict, where: Text):
+    sources = entry.get("sources")
+    if not isinstance(sources, dict) or not any(sources.get(k) for k in ("article", "clinical_facts")):
+        raise _fail(path, f"{where}'sources' must name at least one article quote or clinical_facts item")
+    if not all(isinstance(v, list) or v is None for v in sources.values()):
+        raise _fail(path, f"{where}'sources' must be lists")
+    review = entry.get("review")
+    if not isinstance(review, dict) or review.get("status") not in REVIEW_STATUSES:
+        raise _fail(path, f"{where}'review.status' must be one of {REVIEW_STATUSES}")
+    if review["status"] == "reviewed" and not (review.get("reviewer") and review.get("date")):
+        raise _fail(path, f"{where}a 'reviewed' entry needs 'review.reviewer' and 'review.date'")
+    return {k: tuple(v or ()) for k, v in sources.items()}, review
+
+
+def _parse_specific(path: Path, item: object, index: int) -> Specific:
+    if not isinstance(item, dict) or not _ID_RE.match(str(item.get("id") or "")):
+        raise _fail(path, f"specific answer #{index + 1} needs an 'id' in snake_case")
+    where = f"specific '{item['id']}': "
+    question = _bilingual(path, item, "question")
+    answer = _bilingual(path, item, "answer")
+    for lang in LANGUAGES:
+        if len(question[lang]) > MAX_QUESTION_CHARS:
+            raise _fail(path, f"{where}question.{lang} is longer than {MAX_QUESTION_CHARS} characters")
+        # a sentence that gives the hotline or 115 (warning signs, "call us") is the way
+        # forward, word for word the same everywhere, and is not counted
+        sentences = re.split(r"(?<=[.!?])\s+", answer[lang])
+        words = sum(len(s.split()) for s in sentences if not phone_numbers(s))
+        if words > MAX_SPECIFIC_WORDS[lang]:
+            raise _fail(path, f"{where}answer.{lang} has {words} words; at most "
+                              f"{MAX_SPECIFIC_WORDS[lang]}: the general answer says the rest")
+        check_numbers(path, f"{where}answer.{lang}", answer[lang])
+    sources, review = _sources_and_review(path, item, where)
+    return Specific(
+        id=item["id"],
+        question=question,
+        answer=answer,
+        sources=sources,
         review_status=review["status"],
         reviewer=str(review.get("reviewer") or ""),
         review_date=str(review.get("date") or ""),

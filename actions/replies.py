@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Text, Tuple
 
-from actions.kb import LANGUAGES, KnowledgeBase
+from actions.kb import LANGUAGES, MAX_TITLE_CHARS, KnowledgeBase
 
 logger = logging.getLogger(__name__)
 
@@ -77,12 +77,15 @@ class Part:
     question: Text
     intent: Optional[Text] = None
     choices: Tuple[Text, ...] = ()
+    # the specific answer inside the topic that the question asks (None: the topic's answer)
+    specific: Optional[Text] = None
 
 
 def plan_parts(kb: KnowledgeBase, latest_message: Dict[Text, Any]) -> List[Part]:
     """What to answer, in the order asked, from the questions the NLU found in the message.
 
-    A topic asked twice is answered once; an urgent question is answered by the urgent reply
+    A topic asked twice is answered once (a specific answer inside it once each, issue 12:
+    "how long does it take, is there a needle?"); an urgent question is answered by the urgent reply
     (sent before); chit-chat inside a question message is not answered; an unclear question is
     mentioned only when it was clearly asked (a sentence that only ends with "không"/"chưa" may
     be the story). A message without `questions` (a button's payload) asks its intent.
@@ -98,9 +101,13 @@ def plan_parts(kb: KnowledgeBase, latest_message: Dict[Text, Any]) -> List[Part]
         name = (question.get("intent") or {}).get("name")
         text = question.get("text") or ""
         if name in kb:
-            if name not in answered:
+            specific = (question.get("specific") or {}).get("name")
+            if specific not in kb.topics[name].specific:
+                specific = None
+            if (name, specific) not in answered:
+                answered.add((name, specific))
                 answered.add(name)
-                parts.append(Part("answer", text, name))
+                parts.append(Part("answer", text, name, specific=specific))
         elif name in HOTLINE_INTENTS:
             parts.append(Part("hotline", text, name))
         elif name == FALLBACK_INTENT and question.get("clearly_asked", True):
@@ -118,6 +125,14 @@ def quote(text: Text, limit: int = QUOTE_CHARS) -> Text:
     """The patient's words, shortened for a reply line."""
     text = " ".join(text.split()).strip(" ,.;:?!")
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def more_about(kb: KnowledgeBase, intent: Text, language: Text, template: Text) -> Button:
+    """The button from a specific answer to its topic's general answer ("More: What happens?"),
+    the topic's title alone where the template would pass Messenger's 20 characters."""
+    title = kb.topics[intent].title[language]
+    longer = template.format(title=title)
+    return {"title": longer if len(longer) <= MAX_TITLE_CHARS else title, "payload": f"/{intent}"}
 
 
 def composed_buttons(kb: KnowledgeBase, parts: Sequence[Part], language: Text) -> List[Button]:

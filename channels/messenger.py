@@ -16,10 +16,10 @@ import hashlib
 import hmac
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.facebook import FacebookInput, Messenger
+from rasa.core.channels.facebook import FacebookInput, Messenger, MessengerBot
 from sanic import Blueprint, response
 
 from channels import required
@@ -32,6 +32,27 @@ logger = logging.getLogger(__name__)
 def hub_signature(secret: Text, body: bytes) -> Text:
     """The `X-Hub-Signature-256` value Facebook sends for a body."""
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+class QuickReplyMessengerBot(MessengerBot):
+    """Rasa's Messenger output, with more than three buttons sent as quick replies.
+
+    Messenger's button template holds three buttons and Rasa 3.6 drops them all (with a warning)
+    when there are more; an answer has up to three topics and the two "did this help?" buttons.
+    Quick replies hold thirteen (titles of 20 characters, as the knowledge base's are), and a
+    tap comes back as the payload, which Rasa's connector reads like a postback.
+    """
+
+    MAX_TEMPLATE_BUTTONS = 3
+    MAX_QUICK_REPLIES = 13
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text,
+                                     buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
+        if len(buttons) <= self.MAX_TEMPLATE_BUTTONS:
+            return await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
+        quick_replies = [{"content_type": "text", "title": b["title"][:20], "payload": b["payload"]}
+                         for b in buttons[: self.MAX_QUICK_REPLIES]]
+        await self.send_quick_replies(recipient_id, text, quick_replies)
 
 
 class MessengerInput(FacebookInput):
@@ -82,7 +103,11 @@ class MessengerInput(FacebookInput):
         return True
 
     def messenger(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Messenger:
-        messenger = Messenger(self.fb_access_token, on_new_message)
+        async def with_quick_replies(message: UserMessage) -> Any:
+            message.output_channel = QuickReplyMessengerBot(message.output_channel.messenger_client)
+            return await on_new_message(message)
+
+        messenger = Messenger(self.fb_access_token, with_quick_replies)
         if self.graph_url:
             messenger.client.graph_url = self.graph_url.rstrip("/")
         return messenger

@@ -15,6 +15,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.hospital import hospital
 from components.language import detect_language
 
 logger = logging.getLogger(__name__)
@@ -23,11 +24,13 @@ MAX_TEXT = 5000  # characters kept of one message (a patient's question is far s
 MAX_SENDER = 128  # sender ids are stored in a VARCHAR(255) column
 MAX_METADATA = 4096  # bytes of JSON
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-UNAVAILABLE = {
-    "en": "Sorry, I can't answer right now. Please call our hotline 1900 232 389 (press 0).",
+UNAVAILABLE_TEXTS = {
+    "en": "Sorry, I can't answer right now. Please call our hotline {hotline}.",
     "vi": "Xin lỗi chị, hệ thống đang tạm thời gián đoạn. Chị vui lòng gọi hotline "
-          "1900 232 389 (bấm phím 0) để được hỗ trợ.",
+          "{hotline} để được hỗ trợ.",
 }
+# with data/hospital.yml's hotline, checked when the channel is loaded
+UNAVAILABLE = {language: hospital().fill(text, language) for language, text in UNAVAILABLE_TEXTS.items()}
 
 
 def _bad(reason: Text) -> HTTPResponse:

@@ -91,7 +91,8 @@ class QuestionCombiner(StatelessComponent):
             # intents that lead the reply only when nothing else is asked ("thanks, and does it
             # hurt?" answers the question; "IVF price, and does HSG hurt?" answers HSG first)
             "secondary_intents": ["out_of_scope", "request_human", "greet", "goodbye", "thank",
-                                  "affirm", "deny", "bot_challenge", "switch_language"],
+                                  "affirm", "deny", "bot_challenge", "switch_language",
+                                  "feedback_helpful", "feedback_not_helpful"],
             # questions for the hotline: a following question that does not name the test is
             # about the same outside subject
             "hand_off_intents": ["out_of_scope", "request_human"],

@@ -19,7 +19,9 @@ import logging
 import re
 from typing import Any, Dict, Text
 
-HOTLINE_DIGITS = "1900232389"
+from actions.hospital import hospital
+
+HOTLINE_DIGITS = re.sub(r"\D", "", hospital().hotline)
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # digits with single separators between them; at least 9 digits make it a phone/ID number

@@ -658,14 +658,18 @@ OK_KINDS = ("kb", "other")
 
 
 def unavailable_texts(path: Path = ROOT / "channels" / "rest.py") -> Dict[str, str]:
-    """The REST channel's "cannot process" replies (UNAVAILABLE), read from its source: importing
-    the module would load Rasa and TensorFlow into this client process."""
+    """The REST channel's "cannot process" replies (UNAVAILABLE_TEXTS with the hospital's hotline),
+    read from its source: importing the module would load Rasa and TensorFlow into this client
+    process."""
+    from actions.hospital import hospital
+
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in tree.body:
         if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and getattr(node.targets[0], "id", None) == "UNAVAILABLE"):
-            return ast.literal_eval(node.value)
-    raise RuntimeError(f"UNAVAILABLE not found in {path}")
+                and getattr(node.targets[0], "id", None) == "UNAVAILABLE_TEXTS"):
+            return {language: hospital().fill(text, language)
+                    for language, text in ast.literal_eval(node.value).items()}
+    raise RuntimeError(f"UNAVAILABLE_TEXTS not found in {path}")
 
 
 async def _post(session: Any, url: str, payload: Dict[str, Any]) -> Tuple[float, int, Any]:

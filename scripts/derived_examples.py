@@ -39,9 +39,10 @@ def examples(language: str):
         if path.name == "derived.yml":
             continue
         for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+            specific = (block.get("metadata") or {}).get("specific")
             for line in block.get("examples", "").splitlines():
                 if line.strip().startswith("- "):
-                    yield block["intent"], line.strip()[2:].strip()
+                    yield block["intent"], specific, line.strip()[2:].strip()
 
 
 def story_pieces(text: str):
@@ -75,9 +76,9 @@ def test_texts():
 def main() -> None:
     held_out = test_texts()
     for language in ("en", "vi"):
-        known = {canonical_text(t) for _, t in examples(language)}
+        known = {canonical_text(t) for _, _, t in examples(language)}
         stories, questions = {}, {}
-        for intent, text in examples(language):
+        for intent, specific, text in examples(language):
             if intent in NOT_STORY:
                 continue
             for piece in story_pieces(text):
@@ -90,15 +91,17 @@ def main() -> None:
             if len(parts) == 1 and intent != "out_of_scope":
                 folded = canonical_text(parts[0][0])
                 if len(folded.split()) >= 3 and folded not in known:
-                    questions.setdefault(folded, (intent, parts[0][0]))
-        blocks = {"story": sample(stories.values(), held_out, PER_LANGUAGE)}
-        for intent, piece in sorted(questions.values()):
-            blocks.setdefault(intent, [])
+                    questions.setdefault(folded, (intent, specific or "", parts[0][0]))
+        blocks = {("story", ""): sample(stories.values(), held_out, PER_LANGUAGE)}
+        for intent, specific, piece in sorted(questions.values()):
+            blocks.setdefault((intent, specific), [])
             if piece not in overlap([piece], held_out, min_words=3):
-                blocks[intent].append(piece)
+                blocks[(intent, specific)].append(piece)
+        # a question cut from an example of a specific answer keeps its block's `specific`
         body = "".join(
-            f"- intent: {intent}\n  examples: |\n" + "".join(f"    - {p}\n" for p in sorted(pieces))
-            for intent, pieces in blocks.items() if pieces
+            f"- intent: {intent}\n" + (f"  metadata:\n    specific: {specific}\n" if specific else "")
+            + "  examples: |\n" + "".join(f"    - {p}\n" for p in sorted(pieces))
+            for (intent, specific), pieces in blocks.items() if pieces
         )
         out = ROOT / "data" / "nlu" / language / "derived.yml"
         out.write_text(
@@ -108,8 +111,8 @@ def main() -> None:
             f"nlu:\n{body}",
             encoding="utf-8",
         )
-        print(f"{out}: {len(blocks['story'])} story pieces of {len(stories)}, "
-              f"{sum(len(v) for k, v in blocks.items() if k != 'story')} questions")
+        print(f"{out}: {len(blocks[('story', '')])} story pieces of {len(stories)}, "
+              f"{sum(len(v) for k, v in blocks.items() if k[0] != 'story')} questions")
 
 
 def sample(pieces, held_out, count):

@@ -112,7 +112,9 @@ def load_agent(model: str, action_url: Optional[str] = None):
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
     endpoint = EndpointConfig(url=action_url) if action_url else None
-    return Agent.load(model, action_endpoint=endpoint)
+    # Rasa's responses with the hospital's values filled in, as endpoints.yml configures it
+    return Agent.load(model, action_endpoint=endpoint,
+                      generator=EndpointConfig(type="components.nlg.HospitalNLG"))
 
 
 async def parse_all(agent, texts: List[str]) -> List[Dict]:
@@ -124,15 +126,100 @@ async def converse_all(agent, texts: List[str], prefix: str) -> List[List[Dict]]
     return [await agent.handle_text(text, sender_id=f"{prefix}-{i}") for i, text in enumerate(texts)]
 
 
-def combiner_of(agent):
-    """The loaded model's QuestionCombiner, whose thresholds a sweep changes in place."""
-    from components.multi_question import QuestionCombiner
-
+def component_of(agent, cls):
+    """The loaded model's component of class `cls`, whose settings a sweep changes in place."""
     runner = agent.processor.graph_runner
     for node in runner._instantiated_nodes.values():  # Rasa keeps no public handle on them
-        if isinstance(node._component, QuestionCombiner):
+        if isinstance(node._component, cls):
             return node._component
-    raise RuntimeError("the model has no QuestionCombiner")
+    raise RuntimeError(f"the model has no {cls.__name__}")
+
+
+def combiner_of(agent):
+    from components.multi_question import QuestionCombiner
+
+    return component_of(agent, QuestionCombiner)
+
+
+# ---- Specific answers inside a topic (issue 12): tests/specific/{dev,heldout}.yml ----------------
+SPECIFIC_SETS = ("en", "vi", "vi_unaccented")
+SPECIFIC_COLUMNS = ["messages", "leads_with_answer", "topic_answer_instead", "wrong_answer", "no_answer"]
+SPECIFIC_THRESHOLDS = {"leads_with_answer": (">=", 0.80), "wrong_answer": ("<=", 0.08)}
+SPECIFIC_TARGETS = {"leads_with_answer": (">=", 0.90)}
+SPECIFIC_SWEEP = [0.3, 0.4, 0.5, 0.6, 0.7]
+
+
+def load_specific(path: Path) -> List[Dict]:
+    """Specific-question cases: text, lang, topic and the specific answer (or `general`)."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
+
+
+def expected_text(kb, case: Dict) -> str:
+    topic = kb.topics[case["topic"]]
+    language = REPLY_LANGUAGE[case["lang"]]
+    if case["specific"] == "general":
+        return topic.answer[language]
+    return topic.specific[case["specific"]].answer[language]
+
+
+def specific_outcome(kb, case: Dict, first_text: Optional[str]) -> str:
+    """How the reply's first message answers a specific-question case."""
+    language = REPLY_LANGUAGE[case["lang"]]
+    if first_text is None:
+        return "no_answer"
+    if first_text == expected_text(kb, case):
+        return "leads_with_answer"
+    if first_text == kb.topics[case["topic"]].answer[language]:
+        return "topic_answer_instead"
+    answers = {t.answer[language] for t in kb.topics.values()}
+    answers |= {s.answer[language] for t in kb.topics.values() for s in t.specific.values()}
+    return "wrong_answer" if first_text in answers else "no_answer"
+
+
+def score_specific(cases: List[Dict], outcomes: List[str]) -> Dict[str, Dict[str, float]]:
+    report = {}
+    for group in list(SPECIFIC_SETS) + ["all"]:
+        chosen = [o for c, o in zip(cases, outcomes) if group == "all" or c["lang"] == group]
+        row = {"messages": len(chosen)}
+        for key in SPECIFIC_COLUMNS[1:]:
+            row[key] = sum(o == key for o in chosen) / len(chosen) if chosen else None
+        report[group] = row
+    return report
+
+
+def planned_first_text(kb, parse: Dict, language: str) -> Optional[str]:
+    """The first text the answer action would send for a parse (one question), from its plan."""
+    from actions.replies import plan_parts
+
+    intent = (parse.get("intent") or {}).get("name")
+    if intent not in kb:
+        return None
+    parts = [p for p in plan_parts(kb, parse) if p.kind == "answer"]
+    if not parts:
+        return None
+    topic = kb.topics[parts[0].intent]
+    if len(plan_parts(kb, parse)) > 1:
+        return None  # a composed reply: not one answer
+    return topic.specific[parts[0].specific].answer[language] if parts[0].specific else topic.answer[language]
+
+
+async def sweep_specific(agent, kb, cases: List[Dict]) -> List[Dict]:
+    """Specific-answer scores on the dev set for other thresholds of the selector."""
+    from components.specific import SpecificAnswerSelector
+
+    selector = component_of(agent, SpecificAnswerSelector)
+    saved = dict(selector.thresholds)
+    rows = []
+    try:
+        for threshold in SPECIFIC_SWEEP:
+            selector.thresholds = {"default": threshold}
+            parses = await parse_all(agent, [c["text"] for c in cases])
+            outcomes = [specific_outcome(kb, c, planned_first_text(kb, p, REPLY_LANGUAGE[c["lang"]]))
+                        for c, p in zip(cases, parses)]
+            rows.append({"threshold": threshold, "scores": score_specific(cases, outcomes)})
+    finally:
+        selector.thresholds = saved
+    return rows
 
 
 SWEPT = ("question_weight", "context_weight", "fold_into_answered", "context_may_veto")
@@ -341,7 +428,16 @@ async def evaluate(args) -> Dict:
             readings = [reader.read(r, realstyle.LANGUAGE[c.group]) for c, r in zip(cases, replies)]
             results[name] = (cases, readings, replies)
         swept = [] if args.no_sweep else await sweep(agent, kb, real["dev"], SWEEP)
-    return {"kb": kb, "results": results, "sweep": swept}
+        specific = {}
+        for name in ("heldout", "dev"):
+            cases = load_specific(Path(args.specific) / f"{name}.yml")
+            replies = await converse_all(agent, [c["text"] for c in cases], f"specific-{name}")
+            firsts = [next((m.get("text") for m in r if m.get("text")), None) for r in replies]
+            outcomes = [specific_outcome(kb, c, f) for c, f in zip(cases, firsts)]
+            specific[name] = (cases, outcomes, firsts, [[m.get("text") for m in r] for r in replies])
+        specific_swept = [] if args.no_sweep else await sweep_specific(agent, kb, specific["dev"][0])
+    return {"kb": kb, "results": results, "sweep": swept, "specific": specific,
+            "specific_sweep": specific_swept}
 
 
 def main() -> int:
@@ -349,6 +445,7 @@ def main() -> int:
     parser.add_argument("--model", default=str(ROOT / "models" / "hsg.tar.gz"))
     parser.add_argument("--tests", default=str(ROOT / "tests" / "nlu"))
     parser.add_argument("--realstyle", default=str(ROOT / "tests" / "realstyle"))
+    parser.add_argument("--specific", default=str(ROOT / "tests" / "specific"))
     parser.add_argument("--out", default=str(ROOT / "results"))
     parser.add_argument("--no-check", action="store_true", help="report only, never fail")
     parser.add_argument("--no-sweep", action="store_true", help="skip the threshold sweep")
@@ -376,6 +473,12 @@ def main() -> int:
         "realstyle_replies": {name: [{"text": c.text, "asks": list(c.asks), "replies": r}
                                      for c, _, r in zip(*results[name])] for name in real_reports},
         "sweep_dev": done["sweep"],
+        "specific": {name: {"report": score_specific(cases, outcomes),
+                            "cases": [{**c, "outcome": o, "replies": r}
+                                      for c, o, r in zip(cases, outcomes, replies)]}
+                     for name, (cases, outcomes, _, replies) in done["specific"].items()},
+        "specific_thresholds": SPECIFIC_THRESHOLDS,
+        "specific_sweep_dev": done["specific_sweep"],
     }, indent=2, ensure_ascii=False), encoding="utf-8")
     confusion_png(examples, parses, out / "confusion_matrix.png")
 
@@ -408,12 +511,34 @@ def main() -> int:
                   f" {'yes' if row['context_may_veto'] else 'no':>5}"
                   f" {'yes' if row['fold_into_answered'] else 'no':>5} {row['threshold']:>5.2f}"
                   + "".join(cells))
+    specific_reports = {name: score_specific(cases, outcomes)
+                        for name, (cases, outcomes, _, _) in done["specific"].items()}
+    for name in ("heldout", "dev"):
+        print_table(f"Specific questions (tests/specific/{name}.yml), end to end: the first reply is",
+                    specific_reports[name], SPECIFIC_COLUMNS, list(SPECIFIC_SETS) + ["all"])
+        if name == "dev" or args.show_heldout:
+            cases, outcomes, _, _ = done["specific"][name]
+            missed = [f"  [{c['lang']}] {c['topic']}/{c['specific']} -> {o}: {c['text']}"
+                      for c, o in zip(cases, outcomes) if o != "leads_with_answer"]
+            print(f"{len(missed)} not leading with the answer:\n" + "\n".join(missed))
+    if done["specific_sweep"]:
+        print("\nSpecific-answer threshold on the dev set (from the plan): leads with the answer / wrong")
+        for row in done["specific_sweep"]:
+            print(f"  {row['threshold']:>5.2f}" + "".join(
+                f"{g:>16} {row['scores'][g]['leads_with_answer']:.3f} / {row['scores'][g]['wrong_answer']:.3f}"
+                for g in list(SPECIFIC_SETS) + ["all"]))
+    print("\nTargets of issue 12 (printed, not gated): specific questions, held-out set:")
+    print("\n".join(targets_line(specific_reports["heldout"], SPECIFIC_TARGETS, list(SPECIFIC_SETS))))
     print("\nTargets of issue 11 (printed, not gated):\n  older set:")
     print("\n".join(targets_line(report, OLDER_TARGETS, list(TEST_FILES))))
     print("  real-style held-out set:")
     print("\n".join(targets_line(real_reports["heldout"], TARGETS, list(realstyle.SETS))))
     print(f"\nWrote {out / 'eval.json'} and {out / 'confusion_matrix.png'}")
     problems = check(report) + check_real(real_reports["heldout"])
+    for metric, (op, limit) in SPECIFIC_THRESHOLDS.items():
+        value = specific_reports["heldout"]["all"][metric]
+        if (value < limit) if op == ">=" else (value > limit):
+            problems.append(f"specific questions, held-out: {metric} {value:.3f} (limit {op} {limit})")
     if problems and not args.no_check:
         print("\nBELOW THRESHOLD:\n  " + "\n  ".join(problems))
         return 1

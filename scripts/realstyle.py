@@ -32,7 +32,9 @@ SETS = ("en", "vi", "vi_unaccented")
 LANGUAGE = {"en": "en", "vi": "vi", "vi_unaccented": "vi"}
 URGENT = "report_urgent_symptom"
 OUT_OF_SCOPE = "out_of_scope"
-HOTLINE = "1900 232 389"
+from actions.hospital import hospital
+
+HOTLINE = hospital().hotline
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -95,7 +97,9 @@ class ReplyReader:
         self.kb = kb
         self.fixed = {}
         for name in ("utter_urgent", "utter_handoff"):
-            self.fixed[name] = {" ".join(v["text"].split()) for v in domain["responses"][name]}
+            # as the patient reads them: the hospital's values filled in (components/nlg.py)
+            self.fixed[name] = {hospital().fill(" ".join(v["text"].split()), language)
+                                for v in domain["responses"][name] for language in ("en", "vi")}
         self.parts = {
             key: [re.compile(re.escape(text).replace(re.escape("{question}"), ".*?") + "$")
                   for text in messages[key].values()]
@@ -108,8 +112,10 @@ class ReplyReader:
         reading = Reading(first_text=texts[0] if texts else "")
         for text in texts:
             for intent, topic in self.kb.topics.items():
+                # the topic's answer, its brief, or one of its specific answers
                 if intent not in reading.answered and (
                     topic.answer[language] in text or topic.brief[language] in text
+                    or any(s.answer[language] in text for s in topic.specific.values())
                 ):
                     reading.answered.append(intent)
             reading.urgent |= text in self.fixed["utter_urgent"]

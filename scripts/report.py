@@ -47,6 +47,7 @@ NOT_A_REPLY = {"action_listen", "action_session_start"}
 # Events after which Rasa starts again from empty slots (carried-over slots are set again after).
 SLOTS_CLEARED = {"restart", "session_started", "reset_slots"}
 FALLBACK_INTENT = "nlu_fallback"
+HELPFUL, NOT_HELPFUL = "feedback_helpful", "feedback_not_helpful"
 PATHS = {"handoff": "hotline", "clarify": '"did you mean"',
          "no_answer": "a topic sent to the hotline: entry not reviewed, or the action failed"}
 OUTCOMES = {"picked": "picked a suggested topic", "human": "asked for a person",
@@ -89,6 +90,7 @@ class Turn:
         self.reply: Optional[str] = None  # the bot's first action
         self.topic: Optional[str] = None  # `last_topic` set by action_answer_topic
         self.suggested: List[str] = []  # `suggested_topics` set by action_clarify
+        self.answers: List[str] = []  # `last_answers` set by action_answer_topic
 
     @property
     def path(self) -> Optional[str]:
@@ -127,6 +129,8 @@ def turns_of(events: List[Tuple[str, Optional[float], Event]]) -> List[Turn]:
             slots[name] = value
             if turn and action == ANSWER and name == "last_topic" and _name(value):
                 turn.topic = value
+            if turn and action == ANSWER and name == "last_answers" and isinstance(value, list):
+                turn.answers = [v for v in value if isinstance(v, str)]
             if turn and action == CLARIFY and name == "suggested_topics" and isinstance(value, list):
                 turn.suggested = [v for v in value if isinstance(v, str)]
         elif type_name in SLOTS_CLEARED:
@@ -223,6 +227,8 @@ def build_report(url: str, since_days: Optional[float] = None, top: int = 15,
     outcomes = Counter({outcome: 0 for outcome in OUTCOMES})
     urgent = conversation_count = 0
     timestamps: List[float] = []
+    feedback: Dict[str, Counter] = defaultdict(Counter)  # answer -> helpful / not_helpful
+    unhelpful: Dict[str, Dict[str, Any]] = {}  # question -> answers and count
     for events in conversations(url, cutoff):
         turns = turns_of(events)
         counted = [i for i, t in enumerate(turns)
@@ -244,6 +250,15 @@ def build_report(url: str, since_days: Optional[float] = None, top: int = 15,
                 paths[turn.path][turn.language] += 1
             if turn.reply == CLARIFY:
                 outcomes[clarify_outcome(turn, turns[i + 1] if i + 1 < len(turns) else None)] += 1
+            if turn.intent in (HELPFUL, NOT_HELPFUL):
+                answered = answered_before(turns, i)
+                verdict = "helpful" if turn.intent == HELPFUL else "not_helpful"
+                for key in (answered.answers if answered else ["(no answer before)"]):
+                    feedback[key][verdict] += 1
+                if answered and verdict == "not_helpful":
+                    line = unhelpful.setdefault(normalise(answered.text), {
+                        "question": normalise(answered.text), "answers": answered.answers, "count": 0})
+                    line["count"] += 1
     groups = sorted((_group(text, group) for text, group in escalated.items()),
                     key=lambda group: (-group["count"], group["text"]))
     return {
@@ -265,7 +280,25 @@ def build_report(url: str, since_days: Optional[float] = None, top: int = 15,
         "topics": {topic: dict(count.most_common()) for topic, count in
                    sorted(topics.items(), key=lambda item: (-sum(item[1].values()), item[0]))},
         "clarifications": {"total": sum(outcomes.values()), "outcomes": dict(outcomes)},
+        "feedback": {
+            "answers": {key: {"helpful": c["helpful"], "not_helpful": c["not_helpful"],
+                              "helped": round(c["helpful"] / (c["helpful"] + c["not_helpful"]), 3)}
+                        for key, c in sorted(feedback.items(),
+                                             key=lambda item: (-item[1]["not_helpful"], item[0]))},
+            "not_helpful_questions": sorted(unhelpful.values(),
+                                            key=lambda line: (-line["count"], line["question"]))[:top],
+        },
     }
+
+
+def answered_before(turns: List[Turn], index: int) -> Optional[Turn]:
+    """The message whose answer a "did this help?" verdict is about: the last one answered from
+    the knowledge base before it (a verdict typed after another verdict still counts for it)."""
+    for turn in reversed(turns[:index]):
+        if turn.intent in (HELPFUL, NOT_HELPFUL):
+            continue
+        return turn if turn.reply == ANSWER and turn.answers else None
+    return None
 
 
 def _cut(text: str, width: int) -> str:
@@ -322,6 +355,19 @@ def render_text(report: Dict[str, Any]) -> str:
     clarifications = report["clarifications"]
     lines += ["", f'"Did you mean" asked: {clarifications["total"]}; what the patient did next:']
     lines += [f"  {OUTCOMES[outcome]:<26}{count:>5}" for outcome, count in clarifications["outcomes"].items()]
+    feedback = report["feedback"]
+    lines += ["", "Did the answer help? (per topic or topic/specific answer, least helpful first)"]
+    if feedback["answers"]:
+        lines.append(f"  {'answer':<44}{'helped':>8}{'not':>6}{'share':>8}")
+        for key, row in feedback["answers"].items():
+            lines.append(f"  {_cut(key, 44):<44}{row['helpful']:>8}{row['not_helpful']:>6}{row['helped']:>8.0%}")
+        if feedback["not_helpful_questions"]:
+            lines.append("Questions whose answer did not help (masked), for the clinicians:")
+            for line in feedback["not_helpful_questions"]:
+                lines.append(f"  {line['count']:>5}  {_cut(line['question'], 70) or '(no text)'}  "
+                             f"-> {', '.join(line['answers'])}")
+    else:
+        lines.append("  no feedback yet")
     return "\n".join(lines) + "\n"
 
 

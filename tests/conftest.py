@@ -20,6 +20,8 @@ CONVERSATION_INTENTS = [
     "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "request_human",
     "out_of_scope", "report_urgent_symptom",
 ]
+# a patient's verdict on an answer (issue 12): mostly the buttons' payloads, sometimes typed
+FEEDBACK_INTENTS = ["feedback_helpful", "feedback_not_helpful"]
 
 
 @pytest.fixture(scope="session")

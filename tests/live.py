@@ -98,7 +98,11 @@ class Servers:
         response = requests.post(
             f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook", json=body, timeout=60)
         assert response.status_code == 200, response.text
-        return response.json()
+        replies = response.json()
+        # every placeholder of data/hospital.yml filled, in actions' texts and Rasa's responses
+        for reply in replies:
+            assert "{" not in reply.get("text", ""), reply
+        return replies
 
     def stop(self) -> None:
         for process in (self.rasa, self.actions):

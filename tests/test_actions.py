@@ -8,6 +8,12 @@ from actions.actions import ActionAnswerTopic, ActionClarify, ActionGreet
 from tests.conftest import KB_INTENTS, make_tracker
 
 HOTLINE = "1900 232 389"
+FEEDBACK = ["/feedback_helpful", "/feedback_not_helpful"]
+
+
+def topics_of(buttons):
+    """The buttons under an answer without its "did this help?" pair."""
+    return [b for b in buttons if b["payload"] not in FEEDBACK]
 
 
 @pytest.mark.parametrize("intent", KB_INTENTS)
@@ -21,8 +27,8 @@ async def test_every_topic_is_answered_in_the_patients_language(
     [message] = dispatcher.messages
     topic = kb.topics[intent]
     assert message["text"] == topic.answer[language]
-    assert [b["payload"] for b in message["buttons"]] == [f"/{r}" for r in topic.related]
-    assert [b["title"] for b in message["buttons"]] == [kb.topics[r].title[language] for r in topic.related]
+    assert [b["payload"] for b in topics_of(message["buttons"])] == [f"/{r}" for r in topic.related]
+    assert [b["title"] for b in topics_of(message["buttons"])] == [kb.topics[r].title[language] for r in topic.related]
     assert SlotSet("last_topic", intent) in events
     assert len(dispatcher.messages) == 1  # disclaimer already shown
 
@@ -41,7 +47,7 @@ async def test_the_first_answer_carries_the_disclaimer_once_after_it(dispatcher,
     assert "not a diagnosis" in dispatcher.messages[1]["text"]
     # the related topics move to the last message, where messaging apps show buttons
     assert not dispatcher.messages[0]["buttons"]
-    assert [b["payload"] for b in dispatcher.messages[1]["buttons"]] == [
+    assert [b["payload"] for b in topics_of(dispatcher.messages[1]["buttons"])] == [
         f"/{t}" for t in kb.topics["hsg_pain"].related]
     assert len(dispatcher.messages) == 2
     assert SlotSet("disclaimer_shown", True) in events
@@ -54,7 +60,7 @@ async def test_greeting_has_disclaimer_and_starter_buttons(dispatcher, tracker_f
     texts = [m["text"] for m in dispatcher.messages]
     assert texts[0].startswith(hello)
     assert HOTLINE in texts[1]  # the disclaimer says where to get personal advice
-    assert [b["payload"] for b in dispatcher.messages[-1]["buttons"]] == [
+    assert [b["payload"] for b in topics_of(dispatcher.messages[-1]["buttons"])] == [
         "/hsg_definition", "/hsg_preparation", "/hsg_pain"]
     assert events == [SlotSet("disclaimer_shown", True)]
 
@@ -132,11 +138,13 @@ async def test_several_questions_get_a_titled_brief_answer_each_in_order_then_on
         topic = kb.topics[intent]
         assert texts[index] == f"{topic.title[language]}\n{topic.brief[language]}"
         assert "buttons" not in dispatcher.messages[index] or not dispatcher.messages[index]["buttons"]
-    assert HOTLINE in texts[2]
-    payloads = [b["payload"] for b in dispatcher.messages[2]["buttons"]]
+    # the pain brief leaves out the warning signs: they follow the answers once
+    assert texts[2] == actions.messages()["warning_signs"][language]
+    assert HOTLINE in texts[3]
+    payloads = [b["payload"] for b in topics_of(dispatcher.messages[3]["buttons"])]
     assert payloads[:2] == ["/hsg_timing", "/hsg_pain"] and len(payloads) <= 4
     assert len(payloads) == len(set(payloads))
-    assert len(texts) == 3
+    assert len(texts) == 4
     assert SlotSet("last_topic", "hsg_timing") in events
 
 
@@ -148,12 +156,13 @@ async def test_a_question_outside_the_knowledge_base_gets_the_hotline_for_that_p
     await ActionAnswerTopic().run(dispatcher, tracker, domain)
     texts = [m["text"] for m in dispatcher.messages]
     assert texts[0].endswith(kb.topics["hsg_pain"].brief[language])
-    assert texts[1].startswith(about) and HOTLINE in texts[1]
-    assert len(texts) == 3
+    assert texts[1] == actions.messages()["warning_signs"][language]
+    assert texts[2].startswith(about) and HOTLINE in texts[2]
+    assert len(texts) == 4
 
 
 async def test_an_unclear_question_is_named_only_when_clearly_asked(dispatcher, domain, kb):
-    tracker = asked(("does it hurt", "hsg_pain"), ("and the blue thing?", "nlu_fallback"))
+    tracker = asked(("which day", "hsg_timing"), ("and the blue thing?", "nlu_fallback"))
     await ActionAnswerTopic().run(dispatcher, tracker, domain)
     assert dispatcher.messages[1]["text"].startswith("About “and the blue thing”: I'm not sure")
 
@@ -199,3 +208,89 @@ async def test_what_is_known_comes_before_a_part_the_assistant_is_not_sure_of(di
     assert texts[0].endswith(kb.topics["hsg_contraindications"].brief["en"])
     assert texts[1].endswith(kb.topics["hospital_booking"].brief["en"])
     assert texts[2].startswith("About “will they still do it on the 20th”: I'm not sure")
+
+
+def asked_specific(*questions, language="en"):
+    """A tracker whose latest message asks (text, intent, specific answer or None) questions."""
+    tracker = asked(*[(q[0], q[1]) for q in questions], language=language)
+    for question, q in zip(tracker.latest_message["questions"], questions):
+        question["specific"] = {"name": q[2], "confidence": 0.9}
+    return tracker
+
+
+@pytest.mark.parametrize("language, more", [("en", "More: What happens?"), ("vi", "Chụp như thế nào?")])
+async def test_a_specific_question_gets_its_own_answer_word_for_word_and_a_way_to_the_topic(
+    dispatcher, domain, kb, language, more
+):
+    tracker = asked_specific(("how long does it take", "hsg_procedure", "duration"), language=language)
+    await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    [message] = dispatcher.messages
+    assert message["text"] == kb.topics["hsg_procedure"].specific["duration"].answer[language]
+    # "More: Chụp như thế nào?" passes Messenger's 20 characters: the title alone
+    assert message["buttons"][0] == {"title": more, "payload": "/hsg_procedure"}
+    assert len(message["buttons"]) <= 5  # Zalo shows five
+
+
+async def test_a_specific_answer_the_knowledge_base_does_not_have_gives_the_topics_answer(dispatcher, domain, kb):
+    tracker = asked_specific(("how long does it take", "hsg_procedure", "no_such_answer"))
+    await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["text"] == kb.topics["hsg_procedure"].answer["en"]
+
+
+async def test_two_specific_questions_of_one_topic_get_both_answers_under_their_questions(dispatcher, domain, kb):
+    tracker = asked_specific(("how long does it take", "hsg_procedure", "duration"),
+                             ("is there a needle", "hsg_procedure", "needle"),
+                             ("and after, can I work", "hsg_aftercare", "work"), language="vi")
+    await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    texts = [m["text"] for m in dispatcher.messages]
+    for text, (intent, key) in zip(texts, [("hsg_procedure", "duration"), ("hsg_procedure", "needle"),
+                                           ("hsg_aftercare", "work")]):
+        specific = kb.topics[intent].specific[key]
+        assert text == f"{specific.question['vi']}\n{specific.answer['vi']}"
+    # specific answers are not the aftercare brief: no warning block, the closing line follows
+    assert len(texts) == 4 and HOTLINE in texts[3]
+
+
+async def test_after_the_urgent_advice_no_second_warning_block(dispatcher, domain, kb):
+    tracker = asked(("fever 39 since last night", "report_urgent_symptom"), ("and the side effects", "hsg_side_effects"),
+                    intent="report_urgent_symptom")
+    await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    texts = [m["text"] for m in dispatcher.messages]
+    assert actions.messages()["warning_signs"]["en"] not in texts
+    assert len(texts) == 2
+
+
+async def test_unreviewed_specific_answers_give_the_reviewed_topic_answer_when_review_is_required(
+    dispatcher, domain, kb, monkeypatch
+):
+    import dataclasses
+    topic = kb.topics["hsg_procedure"]
+    reviewed = dataclasses.replace(topic, review_status="reviewed", reviewer="x", review_date="2026-12-07")
+    monkeypatch.setitem(kb.topics, "hsg_procedure", reviewed)
+    monkeypatch.setattr(settings, "KB_REQUIRE_REVIEWED", True)
+    action = ActionAnswerTopic()
+    action.kb = kb
+    await action.run(dispatcher, asked_specific(("how long", "hsg_procedure", "duration")), domain)
+    assert dispatcher.messages[0]["text"] == topic.answer["en"]
+
+
+@pytest.mark.parametrize("language, titles", [("en", ["👍 Helpful", "👎 Not helpful"]),
+                                              ("vi", ["👍 Hữu ích", "👎 Chưa hữu ích"])])
+async def test_an_answer_ends_with_did_this_help_and_remembers_what_it_answered(
+    dispatcher, domain, kb, language, titles
+):
+    tracker = asked_specific(("how long does it take", "hsg_procedure", "duration"),
+                             ("does it hurt", "hsg_pain", None), language=language)
+    events = await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    buttons = dispatcher.messages[-1]["buttons"]
+    assert [b["payload"] for b in buttons[-2:]] == FEEDBACK
+    assert [b["title"] for b in buttons[-2:]] == titles
+    assert len(buttons) <= 5  # Zalo shows five: three topics and the pair
+    assert SlotSet("last_answers", ["hsg_procedure/duration", "hsg_pain"]) in events
+
+
+async def test_no_did_this_help_under_the_hotline(dispatcher, domain):
+    tracker = asked(("IVF price?", "out_of_scope"))
+    events = await ActionAnswerTopic().run(dispatcher, tracker, domain)
+    assert all(b["payload"] not in FEEDBACK for m in dispatcher.messages for b in m.get("buttons") or [])
+    assert SlotSet("last_answers", []) in events

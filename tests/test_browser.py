@@ -90,12 +90,18 @@ def test_widget_chat_in_both_languages_buttons_history_and_inert_html(browser, p
 
     browser.find_element("css selector", ".hsg-lang button[data-lang=en]").click()
     ask(browser, "how long does the x-ray part take")
-    wait_for(browser, lambda: kb.topics["hsg_procedure"].answer["en"] in bot_texts(browser))
+    # the specific answer, then a button to the whole topic and the related topics
+    wait_for(browser, lambda: kb.topics["hsg_procedure"].specific["duration"].answer["en"] in bot_texts(browser))
     quick = browser.find_elements("css selector", ".hsg-bot:last-child .hsg-quick")
-    assert [q.text for q in quick] == [kb.topics[t].title["en"] for t in kb.topics["hsg_procedure"].related]
-    quick[0].click()
-    first_related = kb.topics["hsg_procedure"].related[0]
-    wait_for(browser, lambda: kb.topics[first_related].answer["en"] in bot_texts(browser))
+    assert [q.text for q in quick][0] == "More: What happens?"
+    # "did this help?": a pair of thumbs named for screen readers, not two more quick replies
+    thumbs = browser.find_elements("css selector", ".hsg-bot:last-child .hsg-thumb")
+    assert [t.get_attribute("aria-label") for t in thumbs] == ["👍 Helpful", "👎 Not helpful"]
+    thumbs[0].click()
+    wait_for(browser, lambda: any("glad it helped" in t for t in bot_texts(browser)))
+    assert all(not t.is_enabled() for t in browser.find_elements("css selector", ".hsg-thumb[aria-pressed=true]"))
+    browser.find_elements("css selector", ".hsg-quick")[-len(quick)].click()  # "More: What happens?"
+    wait_for(browser, lambda: kb.topics["hsg_procedure"].answer["en"] in bot_texts(browser))
 
     ask(browser, XSS)
     wait_for(browser, lambda: any(e.text == XSS for e in browser.find_elements("css selector", ".hsg-user .hsg-bubble")))

@@ -19,10 +19,15 @@ def post(servers, path, body, headers):
 
 # --- Facebook Messenger ---------------------------------------------------------------------
 
-def messenger_event(user, text=None, postback=None):
+FEEDBACK = ["/feedback_helpful", "/feedback_not_helpful"]
+
+
+def messenger_event(user, text=None, postback=None, quick_reply=None):
     item = {"sender": {"id": user}, "recipient": {"id": "page-1"}, "timestamp": int(time.time() * 1000)}
     if postback:
         item["postback"] = {"title": "button", "payload": postback}
+    elif quick_reply:
+        item["message"] = {"mid": f"mid.{time.time()}", "text": "👍", "quick_reply": {"payload": quick_reply}}
     else:
         item["message"] = {"mid": f"mid.{time.time()}", "text": text}
     return {"object": "page", "entry": [{"id": "page-1", "time": item["timestamp"], "messaging": [item]}]}
@@ -40,9 +45,13 @@ def test_messenger_answers_in_the_language_with_buttons(servers, zalo_api, kb):
     sent = zalo_api.sent_to("fb-vi", 2)
     # the answer first, then the disclaimer of a first conversation, which carries the buttons
     assert sent[0]["message"]["text"] == kb.topics["hsg_pain"].answer["vi"]
-    template = sent[-1]["message"]["attachment"]["payload"]
-    assert [b["payload"] for b in template["buttons"]] == [f"/{t}" for t in kb.topics["hsg_pain"].related]
-    assert [b["title"] for b in template["buttons"]] == [kb.topics[t].title["vi"] for t in kb.topics["hsg_pain"].related]
+    # five buttons (three topics, "did this help?"): quick replies, since Messenger's button
+    # template holds three
+    quick = sent[-1]["message"]["quick_replies"]
+    related = kb.topics["hsg_pain"].related
+    assert [b["payload"] for b in quick] == [f"/{t}" for t in related] + FEEDBACK
+    assert [b["title"] for b in quick][:len(related)] == [kb.topics[t].title["vi"] for t in related]
+    assert all(len(b["title"]) <= 20 for b in quick)
     request = [r for r in zalo_api.requests if zalo_api.recipient(r["json"]) == "fb-vi"][0]
     assert request["path"] == "/v12.0/me/messages"
     assert request["query"]["access_token"] == [FACEBOOK_ENV["FACEBOOK_PAGE_ACCESS_TOKEN"]]
@@ -53,7 +62,10 @@ def test_messenger_button_tap_is_a_postback_in_the_same_conversation(servers, za
     before = len(zalo_api.sent_to("fb-en", 2))
     messenger_post(servers, messenger_event("fb-en", postback="/hsg_medication"))
     sent = zalo_api.sent_to("fb-en", before + 1)
-    assert sent[-1]["message"]["attachment"]["payload"]["text"] == kb.topics["hsg_medication"].answer["en"]
+    assert sent[-1]["message"]["text"] == kb.topics["hsg_medication"].answer["en"]
+    # a quick reply comes back as its payload, like a postback
+    messenger_post(servers, messenger_event("fb-en", quick_reply="/feedback_helpful"))
+    assert "glad it helped" in zalo_api.sent_to("fb-en", len(sent) + 1)[-1]["message"]["text"]
 
 
 def test_messenger_webhook_verification(servers):
@@ -109,7 +121,7 @@ def test_telegram_answers_with_inline_buttons(servers, zalo_api, kb):
     assert sent[0]["text"] == kb.topics["hsg_definition"].answer["en"]  # then the disclaimer
     keyboard = sent[-1]["reply_markup"]["inline_keyboard"]
     assert [b["callback_data"] for row in keyboard for b in row] == [
-        f"/{t}" for t in kb.topics["hsg_definition"].related]
+        f"/{t}" for t in kb.topics["hsg_definition"].related] + FEEDBACK
     request = [r for r in zalo_api.requests if zalo_api.recipient(r["json"]) == "5551"][0]
     assert request["path"] == f"/bot{TELEGRAM_ENV['TELEGRAM_ACCESS_TOKEN']}/sendMessage"
 

@@ -139,3 +139,113 @@ def test_policy_stays_quiet_when_the_action_answered(policy_and_domain):
               BotUttered("Most women feel cramps")]
     assert _predicted(policy_and_domain, events) is None
     assert _predicted(policy_and_domain, [UserUttered("hi", {"name": "greet"})]) is None
+
+
+def _selector(tmp_path, **config):
+    from rasa.engine.graph import ExecutionContext
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from components.specific import SpecificAnswerSelector
+
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("specific")
+    return SpecificAnswerSelector.create({**SpecificAnswerSelector.get_default_config(), **config},
+                                         storage, resource, ExecutionContext(None)), storage, resource
+
+
+def _training_data():
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    rows = [("hsg_procedure", "duration", t) for t in (
+        "how long does it take", "how many minutes is the hsg", "chup mat bao lau", "bao lau thi xong",
+        "how long will I be there", "mat may phut")]
+    rows += [("hsg_procedure", "needle", t) for t in (
+        "is there a needle", "do they use an injection", "co phai tiem khong", "co kim tiem khong",
+        "will they stick a needle in", "co bi chich kim khong")]
+    rows += [("hsg_procedure", None, t) for t in (
+        "what happens during hsg", "chup hsg nhu the nao", "walk me through the test", "quy trinh chup ra sao",
+        "what do they do in the room", "cac buoc chup hsg")]
+    rows += [("hsg_pain", None, t) for t in ("does it hurt", "co dau khong", "is it painful")]
+    return TrainingData([Message.build(text, intent, None, {"specific": key} if key else None)
+                         for intent, key, text in rows])
+
+
+def _asking(text, intent, language="en"):
+    message = Message(data={"text": text, "entities": [{"entity": "language", "value": language}]})
+    message.set("questions", [{"text": text, "intent": {"name": intent, "confidence": 0.9}}])
+    return message
+
+
+def test_specific_answer_selector_learns_from_block_metadata_and_survives_a_reload(tmp_path):
+    from rasa.engine.graph import ExecutionContext
+
+    from components.specific import SpecificAnswerSelector
+
+    selector, storage, resource = _selector(tmp_path, thresholds={"en": 0.4, "vi": 0.4})
+    selector.train(_training_data())
+    assert set(selector.models) == {"hsg_procedure"}  # hsg_pain has no specific answers
+    loaded = SpecificAnswerSelector.load(selector.config, storage, resource, ExecutionContext(None))
+    for text, intent, expected in [("how long does the test take?", "hsg_procedure", "duration"),
+                                   ("co phai tiem kim khong", "hsg_procedure", "needle"),
+                                   ("what happens during the hsg", "hsg_procedure", None),
+                                   ("does it hurt a lot", "hsg_pain", "absent")]:
+        [message] = loaded.process([_asking(text, intent)])
+        question = message.get("questions")[0]
+        if expected == "absent":
+            assert "specific" not in question
+        else:
+            assert question["specific"]["name"] == expected, (text, question)
+            assert question["specific_ranking"][0]["name"] in ("duration", "needle", "general")
+
+
+def test_specific_answer_below_the_threshold_gives_the_topic_answer(tmp_path):
+    selector, _, _ = _selector(tmp_path, thresholds={"en": 0.99, "vi": 0.99})
+    selector.train(_training_data())
+    [message] = selector.process([_asking("how long does the test take?", "hsg_procedure")])
+    specific = message.get("questions")[0]["specific"]
+    assert specific["name"] is None and 0 < specific["confidence"] < 0.99
+
+
+def test_a_model_without_the_selector_resource_answers_topics_only(tmp_path):
+    from rasa.engine.graph import ExecutionContext
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from components.specific import SpecificAnswerSelector
+
+    loaded = SpecificAnswerSelector.load(SpecificAnswerSelector.get_default_config(), LocalModelStorage(tmp_path),
+                                         Resource("missing"), ExecutionContext(None))
+    [message] = loaded.process([_asking("how long", "hsg_procedure")])
+    assert "specific" not in message.get("questions")[0]
+
+
+def test_short_replies_get_the_intent_of_the_training_example_they_equal(tmp_path):
+    from rasa.engine.graph import ExecutionContext
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from components.short_reply import ShortReplyMatcher
+
+    storage, resource = LocalModelStorage(tmp_path), Resource("short")
+    matcher = ShortReplyMatcher.create(ShortReplyMatcher.get_default_config(), storage, resource,
+                                       ExecutionContext(None))
+    rows = [("không", "deny"), ("ok", "affirm"), ("dạ", "affirm"), ("có đau không", "hsg_pain"),
+            ("thanks", "thank"), ("chi phí", "hsg_cost"), ("ok", "goodbye")]
+    matcher.train(TrainingData([Message.build(text, intent) for text, intent in rows]))
+    loaded = ShortReplyMatcher.load(matcher.config, storage, resource, ExecutionContext(None))
+
+    def intent_of(text):
+        message = Message(data={"text": text, "intent": {"name": "nlu_fallback", "confidence": 0.2},
+                                "intent_ranking": [{"name": "deny", "confidence": 0.19}]})
+        return loaded.process([message])[0].get("intent")
+
+    assert intent_of("hok") == {"name": "deny", "confidence": 1.0}  # "hok" = "không"
+    assert intent_of("Da") == {"name": "affirm", "confidence": 1.0}
+    assert intent_of("ok")["name"] == "nlu_fallback"  # two intents have "ok": DIET decides
+    assert intent_of("chi phi")["name"] == "nlu_fallback"  # a topic, not a conversational reply
+    assert intent_of("không, cảm ơn bạn nhiều lắm")["name"] == "nlu_fallback"  # longer: DIET decides
+    off = ShortReplyMatcher({**matcher.config, "enabled": False}, storage, resource, loaded.table)
+    message = Message(data={"text": "ko", "intent": {"name": "nlu_fallback", "confidence": 0.2}})
+    assert off.process([message])[0].get("intent")["name"] == "nlu_fallback"

@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 import yaml
 
-from tests.conftest import CONVERSATION_INTENTS, KB_INTENTS, ROOT
+from tests.conftest import CONVERSATION_INTENTS, FEEDBACK_INTENTS, KB_INTENTS, ROOT
 
 ALL_INTENTS = KB_INTENTS + CONVERSATION_INTENTS + ["switch_language"]
 
@@ -25,6 +25,7 @@ def test_at_least_20_training_examples_per_intent_and_language(language):
     counts = Counter(intent for intent, _ in _examples(f"data/nlu/{language}/*.yml"))
     assert {i: counts[i] for i in ALL_INTENTS if counts[i] < 20} == {}
     assert counts["out_of_scope"] >= 100 and counts["report_urgent_symptom"] >= 50
+    assert {i: counts[i] for i in FEEDBACK_INTENTS if counts[i] < 15} == {}
 
 
 def test_held_out_set_has_12_messages_per_intent_across_languages():
@@ -111,3 +112,58 @@ def test_every_training_example_is_a_list_item():
             broken += [f"{path.name}: {line}" for line in item.get("examples", "").splitlines()
                        if line.strip() and not line.startswith("- ")]
     assert broken == []
+
+
+SPECIFIC = ROOT / "tests" / "specific"
+
+
+def _specific(name):
+    return yaml.safe_load((SPECIFIC / f"{name}.yml").read_text(encoding="utf-8"))["messages"]
+
+
+@pytest.mark.parametrize("name", ["heldout", "dev"])
+def test_specific_question_sets_are_never_trained_on_nor_nearly(name):
+    from scripts.realstyle import overlap
+
+    trained = [t for _, t in _examples("data/nlu/*/*.yml")]
+    assert overlap([c["text"] for c in _specific(name)], trained) == []
+
+
+def test_specific_question_held_out_and_dev_sets_are_apart_and_cover_every_specific_answer(kb):
+    from scripts.realstyle import overlap
+
+    heldout, dev = _specific("heldout"), _specific("dev")
+    assert overlap([c["text"] for c in heldout], [c["text"] for c in dev]) == []
+    every = {(t.intent, s) for t in kb.topics.values() for s in t.specific}
+    for cases in (heldout, dev):
+        labelled = {(c["topic"], c["specific"]) for c in cases if c["specific"] != "general"}
+        assert labelled == every
+    # the held-out set asks every specific question in English and in Vietnamese (the dev set
+    # lost four Vietnamese messages that were nearly the same as held-out ones)
+    for lang in ("en", "vi"):
+        assert {(c["topic"], c["specific"]) for c in heldout
+                if c["lang"] == lang and c["specific"] != "general"} == every
+
+
+def _specific_blocks():
+    found = []
+    for path in sorted(glob.glob(str(ROOT / "data/nlu/*/*.yml"))):
+        for block in yaml.safe_load(open(path, encoding="utf-8"))["nlu"]:
+            key = (block.get("metadata") or {}).get("specific")
+            if key:
+                lines = [l for l in block["examples"].splitlines() if l.strip().startswith("- ")]
+                found.append((path, block["intent"], key, len(lines)))
+    return found
+
+
+def test_every_specific_answer_has_training_examples_in_both_languages_and_nothing_else(kb):
+    blocks = _specific_blocks()
+    every = {(t.intent, s) for t in kb.topics.values() for s in t.specific}
+    assert {(intent, key) for _, intent, key, _ in blocks} == every
+    for language in ("en", "vi"):
+        counts = Counter()
+        for path, intent, key, n in blocks:
+            if f"/{language}/" in path:
+                counts[(intent, key)] += n
+        short = {k: n for k, n in counts.items() if n < 8}
+        assert set(counts) == every and not short, short

@@ -305,3 +305,43 @@ async def test_report_from_postgresql():
         with admin.connect() as connection:
             connection.execute(sa.text(f"drop database if exists {name}"))
         admin.dispose()
+
+
+def _answered_with(text, intent, answers, language="en"):
+    from rasa.shared.core.events import BotUttered, SlotSet
+
+    return _turn(text, intent, "action_answer_topic", BotUttered(f"answer about {intent}"),
+                 SlotSet("disclaimer_shown", True), SlotSet("last_answers", answers),
+                 SlotSet("last_topic", intent), slots={"language": language})
+
+
+def _verdict(text, intent):
+    reply = "utter_feedback_thanks" if intent == "feedback_helpful" else "utter_feedback_sorry"
+    return _turn(text, intent, reply, confidence=1.0)
+
+
+async def test_feedback_per_answer_and_the_questions_whose_answer_did_not_help_masked(tmp_path):
+    path = tmp_path / "tracker.db"
+    await _save(_sqlite(path), {
+        "a": [*_answered_with("call me on 0912 345 678, how long does it take?", "hsg_procedure",
+                              ["hsg_procedure/duration"]),
+              *_verdict("/feedback_not_helpful", "feedback_not_helpful")],
+        "b": [*_answered_with("does it hurt", "hsg_pain", ["hsg_pain"]),
+              *_verdict("/feedback_helpful", "feedback_helpful")],
+        "c": [*_answered_with("ngày nào chụp, có đau không", "hsg_timing", ["hsg_timing", "hsg_pain"], "vi"),
+              *_verdict("không hữu ích", "feedback_not_helpful")],
+        # a verdict with no answer before it is counted apart, never given to a topic
+        "d": [*_verdict("not helpful", "feedback_not_helpful")],
+    }, NOW - 600)
+    report = build_report(f"sqlite:///{path}", now=NOW)
+    answers = report["feedback"]["answers"]
+    assert answers["hsg_procedure/duration"] == {"helpful": 0, "not_helpful": 1, "helped": 0.0}
+    assert answers["hsg_pain"] == {"helpful": 1, "not_helpful": 1, "helped": 0.5}
+    assert answers["hsg_timing"]["not_helpful"] == 1
+    assert answers["(no answer before)"]["not_helpful"] == 1
+    questions = {q["question"]: q["answers"] for q in report["feedback"]["not_helpful_questions"]}
+    assert questions == {"call me on [phone], how long does it take?": ["hsg_procedure/duration"],
+                         "ngày nào chụp, có đau không": ["hsg_timing", "hsg_pain"]}
+    text = write_report(report, tmp_path / "out")
+    assert "hsg_procedure/duration" in text and "0912" not in text
+    assert "Questions whose answer did not help" in text

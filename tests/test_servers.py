@@ -20,7 +20,9 @@ def test_english_question_gets_the_english_answer_with_buttons(servers, kb):
     replies = servers.say("en-1", "does the hsg test hurt?")
     assert replies[0]["text"] == kb.topics["hsg_pain"].answer["en"], replies  # the answer leads
     assert "not a diagnosis" in replies[-1]["text"]  # first message of the conversation
-    assert [b["payload"] for b in replies[-1]["buttons"]] == [f"/{t}" for t in kb.topics["hsg_pain"].related]
+    payloads = [b["payload"] for b in replies[-1]["buttons"]]
+    assert payloads == [f"/{t}" for t in kb.topics["hsg_pain"].related] + [
+        "/feedback_helpful", "/feedback_not_helpful"]
 
 
 @pytest.mark.parametrize("text", ["chup hsg co dau ko", "Chụp HSG có đau không ạ?"])
@@ -59,7 +61,8 @@ def test_urgent_symptoms_get_115_and_the_hotline(servers, text):
 
 @pytest.mark.parametrize("language, text, asked", [
     ("en", "We've been trying for 3 years and I had a miscarriage in 2023. My HSG is on Monday: "
-           "how long does it take, and can I drive myself home afterwards?", ["hsg_procedure", "hsg_aftercare"]),
+           "how long does it take, and can I drive myself home afterwards?",
+     ["hsg_procedure/duration", "hsg_aftercare/driving_home"]),
     ("vi", "Chào bác sĩ, em 32 tuổi, cưới 3 năm chưa có con. Cho em hỏi nên chụp vào ngày thứ mấy "
            "của chu kỳ, chụp có đau không ạ?", ["hsg_timing", "hsg_pain"]),
     ("vi", "e 29t, bs chi dinh chup voi trung. chup xong bao lau dc quan he, tia x co hai ko a",
@@ -68,9 +71,12 @@ def test_urgent_symptoms_get_115_and_the_hotline(servers, text):
 def test_several_questions_get_each_answer_in_the_order_asked(servers, kb, language, text, asked):
     replies = servers.say(f"several-{hash(text)}", text)
     bodies = [r.get("text", "") for r in replies]
-    for index, intent in enumerate(asked):
+    for index, asked_one in enumerate(asked):
+        intent, _, key = asked_one.partition("/")
         topic = kb.topics[intent]
-        assert bodies[index] == f"{topic.title[language]}\n{topic.brief[language]}", bodies
+        expected = (f"{topic.specific[key].question[language]}\n{topic.specific[key].answer[language]}"
+                    if key else f"{topic.title[language]}\n{topic.brief[language]}")
+        assert bodies[index] == expected, bodies
     assert HOTLINE in replies[len(asked)]["text"]  # the closing line (then the disclaimer, new chat)
     assert replies[-1]["buttons"] and all(not r.get("buttons") for r in replies[:-1])
 
@@ -181,8 +187,10 @@ def test_zalo_text_is_answered_through_the_oa_api_with_buttons(
     disclaimer = sent[1]["message"]  # first message of the chat: the disclaimer, with the buttons
     assert press in disclaimer["text"]
     buttons = disclaimer["attachment"]["payload"]["buttons"]
-    assert [b["payload"] for b in buttons] == [f"/{t}" for t in kb.topics["hsg_pain"].related]
-    assert [b["title"] for b in buttons] == [kb.topics[t].title[language] for t in kb.topics["hsg_pain"].related]
+    related = kb.topics["hsg_pain"].related
+    # three topics and "did this help?": the five Zalo shows
+    assert [b["payload"] for b in buttons] == [f"/{t}" for t in related] + ["/feedback_helpful", "/feedback_not_helpful"]
+    assert [b["title"] for b in buttons][:len(related)] == [kb.topics[t].title[language] for t in related]
     assert all(b["type"] == "oa.query.hide" for b in buttons)
     request = [r for r in zalo_api.requests if zalo_api.recipient(r["json"]) == user][0]
     assert request["path"] == "/v3.0/oa/message/cs"
@@ -223,3 +231,31 @@ def test_zalo_ignores_other_events_and_keeps_serving(servers, zalo_api):
     assert zalo_api.sent_to("zalo-follow", 1, timeout=0.5) == []
     assert zalo_post(servers, zalo_text("zalo-after", "bye")).status_code == 200
     assert zalo_api.sent_to("zalo-after", 1)
+
+
+@pytest.mark.parametrize("language, text, intent, key", [
+    ("en", "how long does the HSG take? I need to tell my boss", "hsg_procedure", "duration"),
+    ("vi", "chụp HSG có cần nhịn tiểu không ạ", "hsg_preparation", "full_bladder"),
+    ("vi", "Cotte (+) là gì vậy bác sĩ", "hsg_results", "cotte"),
+])
+def test_a_specific_question_gets_its_answer_first_and_a_way_to_the_whole_topic(servers, kb, language, text,
+                                                                                intent, key):
+    replies = servers.say(f"specific-{hash(text)}", text)
+    assert replies[0]["text"] == kb.topics[intent].specific[key].answer[language], replies
+    payloads = [b["payload"] for b in replies[-1]["buttons"]]
+    assert payloads[0] == f"/{intent}" and payloads[-2:] == ["/feedback_helpful", "/feedback_not_helpful"]
+
+
+def test_feedback_is_thanked_stored_and_never_blocks_the_next_question(servers, kb):
+    servers.say("feedback", "does the hsg test hurt?")
+    reply = texts(servers.say("feedback", "/feedback_not_helpful"))
+    assert "other words" in reply and HOTLINE in reply
+    replies = servers.say("feedback", "chụp xong có đi máy bay được không")
+    assert replies[0]["text"] in (kb.topics["hsg_aftercare"].specific["flying"].answer["vi"],
+                                  kb.topics["hsg_aftercare"].answer["vi"])
+    with sqlite3.connect(servers.workdir / "tracker.db") as db:
+        rows = db.execute("select type_name, data from events where sender_id = 'feedback'").fetchall()
+    intents = [json.loads(d)["parse_data"]["intent"]["name"] for t, d in rows if t == "user"]
+    assert intents[1] == "feedback_not_helpful"
+    answers = [json.loads(d)["value"] for t, d in rows if t == "slot" and json.loads(d)["name"] == "last_answers"]
+    assert answers[0] == ["hsg_pain"]

@@ -14,15 +14,20 @@
     (location.protocol + "//" + (location.hostname || "localhost") + ":5005");
   var tokenUrl = script && script.dataset.tokenUrl;
   var KEY = "hsg-chat:";
+  // the hospital's hotline from hospital.js (data/hospital.yml), if the page loads it
+  function hotline(lang) {
+    var h = window.HSG_HOSPITAL;
+    return (h && h[lang] && h[lang].hotline) || (lang === "en" ? "the hospital's hotline" : "hotline của bệnh viện");
+  }
   var UI = {
     vi: { open: "Mở hộp chat hỏi đáp về HSG", close: "Đóng hộp chat", title: "Hỏi đáp về chụp HSG",
           input: "Nhập câu hỏi của chị", send: "Gửi", typing: "Trợ lý đang trả lời…",
-          placeholder: "Nhập câu hỏi…", offline: "Mất kết nối. Chị có thể gọi 1900 232 389 (bấm phím 0).",
-          language: "Ngôn ngữ", log: "Tin nhắn" },
+          placeholder: "Nhập câu hỏi…", offline: "Mất kết nối. Chị có thể gọi " + hotline("vi") + ".",
+          language: "Ngôn ngữ", log: "Tin nhắn", feedback: "Câu trả lời có hữu ích không?" },
     en: { open: "Open the HSG questions chat", close: "Close the chat", title: "HSG questions",
           input: "Type your question", send: "Send", typing: "The assistant is typing…",
-          placeholder: "Type your question…", offline: "Connection lost. You can call 1900 232 389 (press 0).",
-          language: "Language", log: "Messages" }
+          placeholder: "Type your question…", offline: "Connection lost. You can call " + hotline("en") + ".",
+          language: "Language", log: "Messages", feedback: "Did this answer help?" }
   };
 
   function stored(name, fallback) {
@@ -104,17 +109,38 @@
   }
 
   // ----- messages -----
+  function isFeedback(b) { return /^\/feedback_/.test(b.payload || ""); }
   function render(entry) {
     var row = el("div", { class: "hsg-msg hsg-" + entry.from });
     row.appendChild(el("p", { class: "hsg-bubble" }, entry.text || ""));
-    if (entry.buttons && entry.buttons.length) {
+    var buttons = entry.buttons || [];
+    // "Did this help?": the answer's feedback buttons become a pair of thumbs (their title is
+    // the accessible name); the others stay quick replies.
+    var topics = buttons.filter(function (b) { return !isFeedback(b); });
+    var thumbs = buttons.filter(isFeedback);
+    if (topics.length) {
       var group = el("div", { class: "hsg-buttons", role: "group" });
-      entry.buttons.forEach(function (b) {
+      topics.forEach(function (b) {
         var button = el("button", { type: "button", class: "hsg-quick" }, b.title);
         button.addEventListener("click", function () { sendMessage(b.payload, b.title); });
         group.appendChild(button);
       });
       row.appendChild(group);
+    }
+    if (thumbs.length) {
+      var pair = el("div", { class: "hsg-feedback", role: "group", "aria-label": UI[state.language].feedback });
+      thumbs.forEach(function (b) {
+        var up = b.payload === "/feedback_helpful";
+        var thumb = el("button", { type: "button", class: "hsg-thumb", "aria-label": b.title,
+                                   title: b.title, "aria-pressed": "false" }, up ? "\uD83D\uDC4D" : "\uD83D\uDC4E");
+        thumb.addEventListener("click", function () {
+          Array.prototype.forEach.call(pair.querySelectorAll("button"), function (other) { other.disabled = true; });
+          thumb.setAttribute("aria-pressed", "true");
+          sendMessage(b.payload, b.title);
+        });
+        pair.appendChild(thumb);
+      });
+      row.appendChild(pair);
     }
     log.appendChild(row);
     log.scrollTop = log.scrollHeight;

@@ -1,0 +1,181 @@
+"""The second level of message understanding: which specific answer inside a topic a question asks.
+
+A topic's general answer does not answer "how long does it take?" (issue 12): the knowledge base
+holds, inside each topic, specific questions with their own short answers (data/kb/<topic>.yml,
+`specific:`). Their training examples are ordinary examples of the topic's intent with the
+block's metadata naming the specific answer, as Rasa's YAML format allows:
+
+    - intent: hsg_procedure
+      metadata:
+        specific: duration
+      examples: |
+        - how long does it take?
+
+so DIET learns them as the topic (the 29 intents stay), and this component learns, per topic,
+which specific answer an example asks, or none ("general": the topic's other examples).
+
+It runs last, after `QuestionCombiner`, on each question the combiner found: a question whose
+topic has specific answers gets `specific` = `{"name", "confidence"}` (name None when no specific
+answer reaches the threshold of the message's language, or the general answer wins) and
+`specific_ranking` (the three likeliest, "general" included) for `make eval`'s sweep.
+
+Why not Rasa's ResponseSelector: it has no "none of these" class (it always picks a response of
+the retrieval intent; a general question must still get the general answer), it needs every
+answer as a domain response (the clinicians' text lives in data/kb), and it would add a second
+neural network to a training already near its 4-minute limit. A TF-IDF + logistic regression per
+topic (scikit-learn, already a Rasa dependency) trains in seconds on a few thousand examples.
+"""
+import logging
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+import joblib
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline, make_union
+
+from components.multi_question import PART_OF, QUESTIONS, _language
+from components.text import canonical_text
+
+logger = logging.getLogger(__name__)
+
+GENERAL = "general"
+SPECIFIC = "specific"
+SPECIFIC_RANKING = "specific_ranking"
+MODEL_FILE = "specific.joblib"
+
+
+def example_specific(message: Message) -> Optional[Text]:
+    """The specific answer a training example asks (its block's or its own metadata)."""
+    metadata = message.get("metadata") or {}
+    for level in ("example", "intent"):
+        value = (metadata.get(level) or {}).get(SPECIFIC) if isinstance(metadata.get(level), dict) else None
+        if value:
+            return str(value)
+    return None
+
+
+def _model():
+    # Words (with accents folded and chat abbreviations expanded, as the NLU tokenizer does)
+    # and character n-grams (typos, run-together words).
+    features = make_union(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
+    )
+    return make_pipeline(features, LogisticRegression(C=10.0, max_iter=3000))
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
+)
+class SpecificAnswerSelector(GraphComponent):
+    """Per topic, the specific answer each question asks, or none."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            # a specific answer when its probability reaches this, per message language
+            "thresholds": {"en": 0.5, "vi": 0.5},
+            # one question in a story: the question's own probabilities weigh this much, the
+            # whole message's the rest ("can I still have it?" after "I'm breastfeeding")
+            "question_weight": 0.6,
+            # a topic needs at least this many examples of a specific answer to learn it
+            "min_examples": 3,
+        }
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 models: Optional[Dict[Text, Any]] = None) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self.thresholds = dict(self.config["thresholds"])
+        self.question_weight = float(self.config["question_weight"])
+        self._storage = model_storage
+        self._resource = resource
+        self.models: Dict[Text, Any] = models or {}
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "SpecificAnswerSelector":
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "SpecificAnswerSelector":
+        try:
+            with model_storage.read_from(resource) as directory:
+                models = joblib.load(Path(directory) / MODEL_FILE)
+        except (ValueError, FileNotFoundError):
+            logger.warning("No specific-answer model in this Rasa model: topic answers only.")
+            models = {}
+        return cls(config, model_storage, resource, models)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        by_topic: Dict[Text, List[tuple]] = defaultdict(list)
+        for example in training_data.intent_examples:
+            by_topic[example.get(INTENT)].append(
+                (canonical_text(example.get(TEXT) or ""), example_specific(example) or GENERAL))
+        self.models = {}
+        for topic, rows in sorted(by_topic.items()):
+            counts: Dict[Text, int] = defaultdict(int)
+            for _, label in rows:
+                counts[label] += 1
+            learnable = {label for label, n in counts.items()
+                         if label != GENERAL and n >= self.config["min_examples"]}
+            if not learnable:
+                continue
+            texts = [text for text, _ in rows]
+            labels = [label if label in learnable else GENERAL for _, label in rows]
+            model = _model()
+            model.fit(texts, labels)
+            self.models[topic] = model
+            logger.info("Specific answers of %s: %d learned from %d examples",
+                        topic, len(learnable), len(rows))
+        with self._storage.write_to(self._resource) as directory:
+            joblib.dump(self.models, Path(directory) / MODEL_FILE)
+        return self._resource
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def threshold(self, language: Text) -> float:
+        return float(self.thresholds.get(language, self.thresholds.get("default", 0.5)))
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            if message.get(PART_OF) is not None or not self.models:
+                continue
+            questions = message.get(QUESTIONS) or []
+            whole = canonical_text(message.get(TEXT) or "")
+            language = _language(message)
+            for question in questions:
+                topic = (question.get("intent") or {}).get("name")
+                model = self.models.get(topic)
+                if model is None:
+                    continue
+                text = canonical_text(question.get("text") or "")
+                probabilities = self._probabilities(model, text)
+                if len(questions) == 1 and whole and whole != text:
+                    context = self._probabilities(model, whole)
+                    probabilities = {k: self.question_weight * v
+                                     + (1 - self.question_weight) * context.get(k, 0.0)
+                                     for k, v in probabilities.items()}
+                ranking = sorted(probabilities.items(), key=lambda kv: -kv[1])
+                best, confidence = ranking[0]
+                chosen = best if best != GENERAL and confidence >= self.threshold(language) else None
+                question[SPECIFIC] = {"name": chosen, "confidence": round(confidence, 4)}
+                question[SPECIFIC_RANKING] = [{"name": k, "confidence": round(v, 4)}
+                                              for k, v in ranking[:3]]
+            if questions:
+                message.set(QUESTIONS, questions, add_to_output=True)
+        return messages
+
+    @staticmethod
+    def _probabilities(model, text: Text) -> Dict[Text, float]:
+        return dict(zip(model.classes_, (float(p) for p in model.predict_proba([text])[0])))
