@@ -34,6 +34,7 @@ _NOW = re.compile(
     r"for (an|a few|several|two|three) (hours?|days?)|keeps?|kept|getting worse|worse and worse|"
     r"been (\d+|a few|several|two|three|four) (hours?|days?)|"
     r"won ?t stop|wont stop|not stopping|cant stop|can ?t stop|"
+    r"khong cam duoc|ko cam duoc|khong cam dc|ko cam dc|khong ngung|khong dut|"
     r"dang|van con|van|tu hom qua|tu sang|tu toi|tu chieu|tu dem|tu luc|tu khi|hien tai|hien gio|"
     r"bay gio|gio dang|vua|hoai|nay gio|ca dem|mai khong|mai ko|cang luc cang|ngay cang|"
     r"hom qua|sang nay|toi nay|chieu nay|dem qua)\b"
@@ -175,9 +176,29 @@ def build_pipeline(red_flags_path: Path) -> Any:
     return nlp
 
 
+# Words that deny the symptom right after them: "không sốt", "ko sot", "hết sốt", "no fever",
+# "not bleeding", "without any fever" (a patient reader found "đau lâm râm như đến tháng, không
+# sốt" answered with the urgent advice).
+_NEGATIONS = {"khong", "ko", "k", "hok", "hong", "kg", "chua", "het", "chang", "cha",
+              "no", "not", "without", "never", "nor", "any"}
+_NEGATION_REACH = 2  # tokens before the symptom: "không hề sốt", "no sign of fever" -> 2
+
+
+def _negated(ent: Any) -> bool:
+    before = [fold(t.text) for t in ent.doc[max(0, ent.start - _NEGATION_REACH):ent.start]]
+    if not before:
+        return False
+    # the word right before, or two before with a filler in between ("không hề sốt", "no more bleeding")
+    return before[-1] in _NEGATIONS - {"any"} or (
+        len(before) == 2 and before[0] in _NEGATIONS - {"any"}
+        and before[1] in {"he", "co", "bi", "con", "thay", "more", "any", "sign", "signs", "real"})
+
+
 def matches_in(doc: Any) -> List[Tuple[Text, Text]]:
-    """(label, flag id) of the red-flag entities in a spaCy doc."""
+    """(label, flag id) of the red-flag entities in a spaCy doc, except the ones denied ("không
+    sốt", "no fever")."""
     return [
-        (ent.label_, ent.ent_id_) for ent in doc.ents if ent.label_ in (TERM_LABEL, SEVERE_LABEL)
+        (ent.label_, ent.ent_id_) for ent in doc.ents
+        if ent.label_ in (TERM_LABEL, SEVERE_LABEL) and not _negated(ent)
     ]
 

@@ -99,3 +99,16 @@ def test_a_broken_red_flag_file_is_refused(tmp_path):
     path.write_text("fever:\n  terms:\n    fr: [fièvre]\n", encoding="utf-8")
     with pytest.raises(ValueError, match="fever.terms.fr"):
         load_red_flags(path)
+
+
+@pytest.mark.parametrize("text, urgent", [
+    ("Sáng thứ 7 em chụp, đến thứ 2 vẫn còn đau lâm râm như đến tháng, không sốt. Như vậy có bình thường không ạ?", False),
+    ("khong sot, chi hoi dau bung lam ram", False),
+    ("I have no fever but some cramps since yesterday", False),
+    ("not bleeding much now and no fever, is that ok", False),
+    ("em không bị sốt nhưng vẫn ra máu nhiều thấm băng vệ sinh từ sáng", True),  # the bleeding is not denied
+    ("chảy máu nhiều, không cầm được", True),
+    ("i have a fever since last night", True),
+])
+def test_a_denied_symptom_is_not_an_emergency_and_the_others_still_are(check, text, urgent):
+    assert check(text).urgent is urgent
