@@ -27,6 +27,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any, Awaitable, Callable, List, Optional, Text, Tuple, TypeVar
 
 import sqlalchemy
@@ -63,11 +64,30 @@ def _sqlite_pragmas(connection: Any, _: Any) -> None:
     cursor.close()
 
 
+def private_sqlite_file(db: Text) -> None:
+    """Patients' health questions are stored here: the SQLite file (and the WAL and shared-memory
+    files SQLite creates with its mode) readable and writable by its owner only, in a folder only
+    the owner can enter when the store creates it (issue 13: it was created 0644). Rasa's store
+    creates it with the process's umask; scripts/run.sh and scripts/prod.sh also set umask 077
+    for the logs."""
+    if db in ("", ":memory:") or db.startswith("file:"):
+        return
+    path = Path(db)
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if file.exists():
+            os.chmod(file, 0o600)
+
+
 class ResilientSQLTrackerStore(SQLTrackerStore):
     """SQL tracker store whose reads and writes wait for the database to come back, and that
     keeps the trackers it saved so that the next turn need not rebuild them from the database."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("dialect", "sqlite") == "sqlite":
+            private_sqlite_file(kwargs.get("db") or "rasa.db")
         super().__init__(*args, **kwargs)
         self.retry_seconds = float(os.environ.get("HSG_TRACKER_RETRY_SECONDS", "20"))
         # sender id -> (the tracker last read or saved here, how many of its events are stored,

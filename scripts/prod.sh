@@ -31,7 +31,8 @@ wait_up() {  # url pidfile log
 }
 
 up() {
-  mkdir -p "$PROD_DIR"
+  umask 077  # databases and logs with patients' questions: their owner only
+  mkdir -p "$PROD_DIR" && chmod 700 "$PROD_DIR"
   $PY scripts/credentials.py "$PROD_DIR/credentials.yml" >/dev/null
   SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}" $PY scripts/actions_cli.py --actions actions --port "$PROD_ACTIONS_PORT" \
     >"$PROD_DIR/actions.log" 2>&1 & echo $! >"$PROD_DIR/actions.pid"

@@ -4,13 +4,14 @@
 # Stopping Rasa (Ctrl-C) stops the action server too. Logs of the action server: var/actions.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+umask 077  # the tracker database and the logs hold patients' questions: their owner only
 mode=${1:-server}
 : "${RASA_PORT:=5005}" "${ACTIONS_PORT:=5055}" "${WEB_PORT:=8080}"
 : "${ACTION_ENDPOINT_URL:=http://127.0.0.1:${ACTIONS_PORT}/webhook}" "${TRACKER_SQLITE_PATH:=var/tracker.db}"
 : "${PYTHONWARNINGS:=ignore::DeprecationWarning,ignore::PendingDeprecationWarning}"
 : "${HSG_ALLOWED_ORIGINS:=http://localhost:${WEB_PORT},http://127.0.0.1:${WEB_PORT}}"  # the chat page's origin
 export ACTION_ENDPOINT_URL TRACKER_SQLITE_PATH PYTHONWARNINGS HSG_ALLOWED_ORIGINS PYTHONPATH="$PWD"
-mkdir -p var
+mkdir -p var && chmod 700 var
 .venv/bin/python scripts/credentials.py var/credentials.yml  # channels whose variables are set
 
 SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}" .venv/bin/python scripts/actions_cli.py --actions actions --port "$ACTIONS_PORT" >var/actions.log 2>&1 &

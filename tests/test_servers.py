@@ -118,6 +118,11 @@ def test_conversation_is_stored_in_the_tracker_store(servers):
         types = [row[0] for row in db.execute(
             "select type_name from events where sender_id = 'stored' order by id")]
     assert "user" in types and "bot" in types
+    import os
+    import stat
+
+    # patients' questions: readable by the server's user only
+    assert stat.S_IMODE(os.stat(servers.workdir / "tracker.db").st_mode) == 0o600
 
 
 def test_socketio_client_gets_its_replies(servers, kb):

@@ -189,3 +189,37 @@ def test_the_store_keeps_one_driver_connection_and_replaces_a_broken_one(tmp_pat
         assert other == [store._last_id("k")] and store._kept is kept and len(taken) == 3
 
     asyncio.run(scenario())
+
+
+def test_the_database_and_its_new_folder_are_readable_by_their_owner_only(tmp_path):
+    """Patients' health questions: 0600 files in a 0700 folder, whatever the umask (issue 13)."""
+    import os
+    import stat
+
+    old = os.umask(0o022)  # the usual default, which made the file 0644
+    try:
+        async def scenario():
+            store = _store(tmp_path / "var" / "tracker.db")
+            tracker = DialogueStateTracker("p", DOMAIN.slots)
+            _turn(tracker, "chụp hsg có đau không")
+            await store.save(tracker)
+
+        asyncio.run(scenario())
+    finally:
+        os.umask(old)
+    mode = lambda p: stat.S_IMODE(os.stat(p).st_mode)  # noqa: E731
+    assert mode(tmp_path / "var") == 0o700
+    files = [p for p in (tmp_path / "var").iterdir() if p.name.startswith("tracker.db")]
+    assert {p.name for p in files} >= {"tracker.db", "tracker.db-wal"}  # WAL mode while open
+    assert all(mode(p) == 0o600 for p in files), {p.name: oct(mode(p)) for p in files}
+
+
+def test_an_existing_readable_database_is_made_private_at_start(tmp_path):
+    import os
+    import stat
+
+    path = tmp_path / "tracker.db"
+    path.write_bytes(b"")
+    os.chmod(path, 0o644)
+    _store(path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
