@@ -160,28 +160,6 @@ def _split_on_joiners(chunk: Text) -> List[Text]:
     return [chunk]
 
 
-# A question that asks about what was just told, in words of its own that name nothing ("is this
-# normal?", "như vậy có bình thường không?", "có sao không ạ"): read together with the piece of
-# story right before it, which says what "this" is (a patient reader found "đau lâm râm như đến
-# tháng, không sốt. Như vậy có bình thường không?" answered "not sure I understood").
-_ABOUT_THE_STORY = re.compile(
-    r"^(?:(?:nhu vay|vay|the|the nay|nhu the|nhu the nay|cai do|cai nay|tinh trang nay|"
-    r"truong hop nay|vay thi|the thi)\s+)?"
-    r"(?:co (?:sao|binh thuong|nguy hiem|van de gi|anh huong gi|lo ngai gi)|binh thuong|sao)"
-    r"(?:\s+(?:khong|ko|k|chua|a|ha|vay|nhi|bac si|bs|chi|em|e|oi))*$"
-    r"|^(?:is|was)\s+(?:this|that|it)\s+(?:normal|ok|okay|bad|dangerous|a problem|something to worry about)"
-    r"(?:\s+(?:or not|then|too|at all|doctor))*$"
-    r"|^should i (?:be )?(?:worry|worried|concerned)(?:\s+(?:about (?:it|this|that)|or not))*$"
-)
-
-
-STORY_PIECES = 2  # how much of the story before such a question it is read with
-
-
-def _about_the_story(text: Text) -> bool:
-    return bool(_ABOUT_THE_STORY.match(canonical_text(text)))
-
-
 def question_parts(text: Text) -> List[Tuple[Text, bool]]:
     """The questions a message asks, in order, as (text, clearly_asked) pairs.
 
@@ -204,7 +182,6 @@ def question_parts(text: Text) -> List[Tuple[Text, bool]]:
             questions.append([", ".join(p.text for p in sentence), True])
 
     previous_asked = False
-    story: List[Text] = []  # the pieces of story since the last question
     for piece in pieces:
         if piece.sentence_start:
             close_sentence()
@@ -212,17 +189,11 @@ def question_parts(text: Text) -> List[Tuple[Text, bool]]:
             previous_asked = False
         sentence.append(piece)
         if piece.asks:
-            question = piece.text
-            if story and _about_the_story(piece.text):
-                question = ", ".join(story[-STORY_PIECES:] + [piece.text])
-            questions.append([question, _clearly_asks(piece)])
+            questions.append([piece.text, _clearly_asks(piece)])
             previous_asked = True
-            story = []
         elif previous_asked:
             questions[-1][0] += ", " + piece.text
             questions[-1][1] = questions[-1][1] or piece.ends_with_question_mark
-        else:
-            story.append(piece.text)
     close_sentence()
 
     found = [(t, clear) for t, clear in questions if t.strip()]
