@@ -37,11 +37,13 @@ _NOW = re.compile(
     r"khong cam duoc|ko cam duoc|khong cam dc|ko cam dc|khong ngung|khong dut|"
     r"dang|van con|van|tu hom qua|tu sang|tu toi|tu chieu|tu dem|tu luc|tu khi|hien tai|hien gio|"
     r"bay gio|gio dang|vua|hoai|nay gio|ca dem|mai khong|mai ko|cang luc cang|ngay cang|"
-    r"hom qua|sang nay|toi nay|chieu nay|dem qua)\b"
+    r"hom qua|sang nay|toi nay|chieu nay|dem qua|dem nay|chieu qua|trua nay|may hom nay|"
+    r"may ngay nay|moi ngay mot|moi ngay 1)\b"
 )
 # A number with a unit: a temperature, pads in an hour, hours of bleeding.
 _MEASURE = re.compile(
-    r"\b(3[89]|4[0-2])([.,]\d)?\s*(do|oc|c|°c?|degrees?)\b|\b(3[89]|4[0-2])[.,]\d\b|"
+    # (folded text: "38.7 độ" is "38 7 do")
+    r"\b(3[89]|4[0-2])([.,\s]\d)?\s*(do|oc|c|°c?|degrees?)\b|\b(3[89]|4[0-2])[.,]\d\b|"
     r"\b10[0-4]([.,]\d)?\s*(f|°f|degrees?)\b|"
     r"\b\d+\s*(pads?|bang|mieng|bvs)\b"
 )

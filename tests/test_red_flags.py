@@ -109,6 +109,10 @@ def test_a_broken_red_flag_file_is_refused(tmp_path):
     ("em không bị sốt nhưng vẫn ra máu nhiều thấm băng vệ sinh từ sáng", True),  # the bleeding is not denied
     ("chảy máu nhiều, không cầm được", True),
     ("i have a fever since last night", True),
+    # found by the development set's new messages (unaccented, chat spelling)
+    ("e chup xong chieu qua, dem nay sot 38.7 do, run cam cap, lanh het nguoi. vay co bt ko a", True),
+    ("may hom nay ra khi hu vang, mui tanh hoi lam, bung duoi dau moi ngay 1 nhieu hon, "
+     "uong thuoc giam dau cung ko do", True),
 ])
 def test_a_denied_symptom_is_not_an_emergency_and_the_others_still_are(check, text, urgent):
     assert check(text).urgent is urgent
