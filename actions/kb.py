@@ -11,9 +11,9 @@ from typing import Dict, List, Optional, Text, Tuple
 
 import yaml
 
-logger = logging.getLogger(__name__)
-
 from actions.hospital import hospital
+
+logger = logging.getLogger(__name__)
 
 LANGUAGES = ("en", "vi")
 # data/hospital.yml: the texts say `{hotline}`, `{emergency}`, `{hospital}`, filled on loading

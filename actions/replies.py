@@ -96,7 +96,8 @@ def plan_parts(kb: KnowledgeBase, latest_message: Dict[Text, Any]) -> List[Part]
          "intent_ranking": latest_message.get("intent_ranking") or []}
     ]
     parts: List[Part] = []
-    answered = set()
+    answered = set()  # topics
+    asked = set()  # (topic, specific answer or None)
     for question in questions:
         name = (question.get("intent") or {}).get("name")
         text = question.get("text") or ""
@@ -104,8 +105,8 @@ def plan_parts(kb: KnowledgeBase, latest_message: Dict[Text, Any]) -> List[Part]
             specific = (question.get("specific") or {}).get("name")
             if specific not in kb.topics[name].specific:
                 specific = None
-            if (name, specific) not in answered:
-                answered.add((name, specific))
+            if (name, specific) not in asked:
+                asked.add((name, specific))
                 answered.add(name)
                 parts.append(Part("answer", text, name, specific=specific))
         elif name in HOTLINE_INTENTS:

@@ -15,6 +15,7 @@ from rasa.shared.core.domain import Domain
 from rasa.utils.endpoints import EndpointConfig
 
 from actions.hospital import hospital
+from actions.replies import reply_language
 
 
 class HospitalNLG(TemplatedNaturalLanguageGenerator):
@@ -27,10 +28,8 @@ class HospitalNLG(TemplatedNaturalLanguageGenerator):
 
     def _response_variables(self, filled_slots: Dict[Text, Any],
                             kwargs: Dict[Text, Any]) -> Dict[Text, Any]:
-        preference = filled_slots.get("language_preference")
-        detected = filled_slots.get("language")
-        language = preference if preference in ("en", "vi") else (
-            "en" if preference is None and detected == "en" else "vi")
+        language = reply_language(None, filled_slots.get("language_preference"),
+                                  filled_slots.get("language"), "vi")
         variables = dict(self.hospital.values(language))
         variables.update(super()._response_variables(filled_slots, kwargs))
         return variables

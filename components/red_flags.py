@@ -182,18 +182,15 @@ def build_pipeline(red_flags_path: Path) -> Any:
 # "not bleeding", "without any fever" (a patient reader found "đau lâm râm như đến tháng, không
 # sốt" answered with the urgent advice).
 _NEGATIONS = {"khong", "ko", "k", "hok", "hong", "kg", "chua", "het", "chang", "cha",
-              "no", "not", "without", "never", "nor", "any"}
-_NEGATION_REACH = 2  # tokens before the symptom: "không hề sốt", "no sign of fever" -> 2
+              "no", "not", "without", "never", "nor"}
+# a word allowed between the negation and the symptom: "không hề sốt", "no more bleeding"
+_BETWEEN = {"he", "co", "bi", "con", "thay", "more", "any", "sign", "signs", "real"}
 
 
 def _negated(ent: Any) -> bool:
-    before = [fold(t.text) for t in ent.doc[max(0, ent.start - _NEGATION_REACH):ent.start]]
-    if not before:
-        return False
-    # the word right before, or two before with a filler in between ("không hề sốt", "no more bleeding")
-    return before[-1] in _NEGATIONS - {"any"} or (
-        len(before) == 2 and before[0] in _NEGATIONS - {"any"}
-        and before[1] in {"he", "co", "bi", "con", "thay", "more", "any", "sign", "signs", "real"})
+    before = [fold(t.text) for t in ent.doc[max(0, ent.start - 2):ent.start]]
+    return bool(before) and (before[-1] in _NEGATIONS or (
+        len(before) == 2 and before[0] in _NEGATIONS and before[1] in _BETWEEN))
 
 
 def matches_in(doc: Any) -> List[Tuple[Text, Text]]:

@@ -14,26 +14,25 @@ import logging
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.stateless import LearnedComponent
 from components.text import canonical_text
 
 logger = logging.getLogger(__name__)
-
-TABLE_FILE = "short_replies.json"
 
 
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
 )
-class ShortReplyMatcher(GraphComponent):
+class ShortReplyMatcher(LearnedComponent):
     """The intent of a short training example that a message equals, for conversational intents."""
+
+    FILE = "short_replies.json"
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -44,27 +43,18 @@ class ShortReplyMatcher(GraphComponent):
                         "request_human", "feedback_helpful", "feedback_not_helpful"],
         }
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 table: Optional[Dict[Text, Text]] = None) -> None:
-        self.config = {**self.get_default_config(), **config}
-        self._storage = model_storage
-        self._resource = resource
-        self.table: Dict[Text, Text] = table or {}
+    @staticmethod
+    def read(path: Path) -> Dict[Text, Text]:
+        return json.loads(path.read_text(encoding="utf-8"))
 
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "ShortReplyMatcher":
-        return cls(config, model_storage, resource)
+    @staticmethod
+    def write(path: Path, learned: Dict[Text, Text]) -> None:
+        path.write_text(json.dumps(learned, ensure_ascii=False), encoding="utf-8")
 
-    @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "ShortReplyMatcher":
-        try:
-            with model_storage.read_from(resource) as directory:
-                table = json.loads((Path(directory) / TABLE_FILE).read_text(encoding="utf-8"))
-        except (ValueError, FileNotFoundError):
-            table = {}
-        return cls(config, model_storage, resource, table)
+    @property
+    def table(self) -> Dict[Text, Text]:
+        """Words of a short example -> its intent."""
+        return self.learned
 
     def key(self, text: Text) -> Optional[Text]:
         words = canonical_text(text)
@@ -77,16 +67,10 @@ class ShortReplyMatcher(GraphComponent):
             if key:
                 seen.setdefault(key, set()).add(example.get(INTENT))
         wanted = set(self.config["intents"])
-        self.table = {key: next(iter(intents)) for key, intents in sorted(seen.items())
-                      if len(intents) == 1 and next(iter(intents)) in wanted}
-        with self._storage.write_to(self._resource) as directory:
-            (Path(directory) / TABLE_FILE).write_text(json.dumps(self.table, ensure_ascii=False),
-                                                      encoding="utf-8")
-        logger.info("Short replies: %d learned", len(self.table))
-        return self._resource
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
+        self.learned = {key: next(iter(intents)) for key, intents in sorted(seen.items())
+                        if len(intents) == 1 and next(iter(intents)) in wanted}
+        logger.info("Short replies: %d learned", len(self.learned))
+        return self.save()
 
     def process(self, messages: List[Message]) -> List[Message]:
         if not self.config["enabled"]:

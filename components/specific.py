@@ -31,10 +31,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 import joblib
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -43,6 +41,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline, make_union
 
 from components.multi_question import PART_OF, QUESTIONS, _language
+from components.stateless import LearnedComponent
 from components.text import canonical_text
 
 logger = logging.getLogger(__name__)
@@ -50,7 +49,6 @@ logger = logging.getLogger(__name__)
 GENERAL = "general"
 SPECIFIC = "specific"
 SPECIFIC_RANKING = "specific_ranking"
-MODEL_FILE = "specific.joblib"
 
 
 def example_specific(message: Message) -> Optional[Text]:
@@ -76,8 +74,10 @@ def _model():
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
 )
-class SpecificAnswerSelector(GraphComponent):
+class SpecificAnswerSelector(LearnedComponent):
     """Per topic, the specific answer each question asks, or none."""
+
+    FILE = "specific.joblib"
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -91,37 +91,30 @@ class SpecificAnswerSelector(GraphComponent):
             "min_examples": 3,
         }
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 models: Optional[Dict[Text, Any]] = None) -> None:
-        self.config = {**self.get_default_config(), **config}
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.thresholds = dict(self.config["thresholds"])
         self.question_weight = float(self.config["question_weight"])
-        self._storage = model_storage
-        self._resource = resource
-        self.models: Dict[Text, Any] = models or {}
 
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "SpecificAnswerSelector":
-        return cls(config, model_storage, resource)
+    @staticmethod
+    def read(path: Path) -> Dict[Text, Any]:
+        return joblib.load(path)
 
-    @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "SpecificAnswerSelector":
-        try:
-            with model_storage.read_from(resource) as directory:
-                models = joblib.load(Path(directory) / MODEL_FILE)
-        except (ValueError, FileNotFoundError):
-            logger.warning("No specific-answer model in this Rasa model: topic answers only.")
-            models = {}
-        return cls(config, model_storage, resource, models)
+    @staticmethod
+    def write(path: Path, learned: Dict[Text, Any]) -> None:
+        joblib.dump(learned, path)
+
+    @property
+    def models(self) -> Dict[Text, Any]:
+        """Topic -> its fitted pipeline."""
+        return self.learned
 
     def train(self, training_data: TrainingData) -> Resource:
         by_topic: Dict[Text, List[tuple]] = defaultdict(list)
         for example in training_data.intent_examples:
             by_topic[example.get(INTENT)].append(
                 (canonical_text(example.get(TEXT) or ""), example_specific(example) or GENERAL))
-        self.models = {}
+        self.learned = {}
         for topic, rows in sorted(by_topic.items()):
             counts: Dict[Text, int] = defaultdict(int)
             for _, label in rows:
@@ -134,15 +127,10 @@ class SpecificAnswerSelector(GraphComponent):
             labels = [label if label in learnable else GENERAL for _, label in rows]
             model = _model()
             model.fit(texts, labels)
-            self.models[topic] = model
+            self.learned[topic] = model
             logger.info("Specific answers of %s: %d learned from %d examples",
                         topic, len(learnable), len(rows))
-        with self._storage.write_to(self._resource) as directory:
-            joblib.dump(self.models, Path(directory) / MODEL_FILE)
-        return self._resource
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
+        return self.save()
 
     def threshold(self, language: Text) -> float:
         return float(self.thresholds.get(language, self.thresholds.get("default", 0.5)))
@@ -152,7 +140,6 @@ class SpecificAnswerSelector(GraphComponent):
             if message.get(PART_OF) is not None or not self.models:
                 continue
             questions = message.get(QUESTIONS) or []
-            whole = canonical_text(message.get(TEXT) or "")
             language = _language(message)
             for question in questions:
                 topic = (question.get("intent") or {}).get("name")
@@ -161,7 +148,8 @@ class SpecificAnswerSelector(GraphComponent):
                     continue
                 text = canonical_text(question.get("text") or "")
                 probabilities = self._probabilities(model, text)
-                if len(questions) == 1 and whole and whole != text:
+                whole = canonical_text(message.get(TEXT) or "") if len(questions) == 1 else ""
+                if whole and whole != text:
                     context = self._probabilities(model, whole)
                     probabilities = {k: self.question_weight * v
                                      + (1 - self.question_weight) * context.get(k, 0.0)

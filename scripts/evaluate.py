@@ -194,12 +194,10 @@ def planned_first_text(kb, parse: Dict, language: str) -> Optional[str]:
     intent = (parse.get("intent") or {}).get("name")
     if intent not in kb:
         return None
-    parts = [p for p in plan_parts(kb, parse) if p.kind == "answer"]
-    if not parts:
-        return None
+    parts = plan_parts(kb, parse)
+    if len(parts) != 1 or parts[0].kind != "answer":
+        return None  # nothing answered, or a composed reply: not one answer
     topic = kb.topics[parts[0].intent]
-    if len(plan_parts(kb, parse)) > 1:
-        return None  # a composed reply: not one answer
     return topic.specific[parts[0].specific].answer[language] if parts[0].specific else topic.answer[language]
 
 

@@ -1,7 +1,8 @@
 """Write web/hospital.js: the hospital's settings (data/hospital.yml) for the web page and widget.
 
-`make web` runs it. The page's elements marked `data-hospital="name|hotline|hotline_number"` get
-the value in the page's language, and the widget's "connection lost" line the hotline.
+`make web` runs it. The page's elements marked `data-hospital="hospital"` (or "hotline", any
+placeholder's name) get the value in the page's language, the widget's "connection lost" line
+the hotline.
 """
 import json
 import sys
@@ -24,7 +25,7 @@ window.HSG_HOSPITAL = %s;
       var value = h[lang][nodes[i].getAttribute("data-hospital")];
       if (value) { nodes[i].textContent = value; }
     }
-    document.title = document.title.split(" | ")[0] + " | " + h[lang].name;
+    document.title = document.title.split(" | ")[0] + " | " + h[lang].hospital;
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", fill); } else { fill(); }
 })();
@@ -32,12 +33,7 @@ window.HSG_HOSPITAL = %s;
 
 
 def main() -> int:
-    settings = hospital()
-    values = {language: {"name": settings.name[language], "hotline": settings.hotline_text(language),
-                         "hotline_number": settings.hotline, "emergency": settings.emergency,
-                         "booking_url": settings.booking_url,
-                         "consultation_url": settings.consultation_url}
-              for language in LANGUAGES}
+    values = {language: hospital().values(language) for language in LANGUAGES}
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "web" / "hospital.js"
     out.write_text(TEMPLATE % json.dumps(values, ensure_ascii=False, indent=2), encoding="utf-8")
     return 0

@@ -28,12 +28,12 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Text, Tuple
 
 import yaml
 
+from actions.hospital import hospital
+
 SETS = ("en", "vi", "vi_unaccented")
 LANGUAGE = {"en": "en", "vi": "vi", "vi_unaccented": "vi"}
 URGENT = "report_urgent_symptom"
 OUT_OF_SCOPE = "out_of_scope"
-from actions.hospital import hospital
-
 HOTLINE = hospital().hotline
 ROOT = Path(__file__).resolve().parent.parent
 
