@@ -1,4 +1,4 @@
-"""The action server: rasa_sdk on its own, with masked logs (components/pii.py).
+"""The action server: rasa_sdk on its own, with masked logs (privacy/pii.py).
 
 `rasa run actions` starts the same server through Rasa's CLI, which imports Rasa itself
 (TensorFlow included): about 120 MB more resident memory for a process that only reads the
@@ -7,6 +7,9 @@ knowledge base and answers HTTP. Usage: python scripts/actions_cli.py --actions 
 import os
 import sys
 import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project's packages, whatever PYTHONPATH says
 
 import sanic  # noqa: F401  (imported first so that its warning filter can be overridden)
 
@@ -14,7 +17,7 @@ for category in (DeprecationWarning, PendingDeprecationWarning):
     warnings.filterwarnings("ignore", category=category)
 
 import rasa_sdk.endpoint  # noqa: E402
-from components.pii import install_log_masking  # noqa: E402
+from privacy.pii import install_log_masking  # noqa: E402
 from rasa_sdk.__main__ import main  # noqa: E402
 
 install_log_masking()

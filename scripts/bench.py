@@ -1,7 +1,7 @@
 """`make bench`: the HSG assistant against Rasa's default recipe, measured over REST on loopback.
 
 For each bot, one after the other, never both at once: ours (config.yml, run the project's way:
-scripts/actions_cli.py, scripts/rasa_cli.py with components/speedups.py, endpoints.yml) and the
+scripts/actions_cli.py, scripts/rasa_cli.py with rasa_patches/, endpoints.yml) and the
 peer: the `rasa init` recipe (bench/peer/config.yml) trained on the same data and domain and run
 as Rasa comes (`python -m rasa run` and `rasa run actions` with the same actions code, Rasa's SQL
 tracker store on SQLite, Rasa's REST channel):
@@ -891,13 +891,14 @@ def bench_bot(name: str, model: Path, config: Path, args: argparse.Namespace, wo
     base = f"http://127.0.0.1:{rasa_port}"
     if name == "ours":
         # the project's runtime, as `make run` starts it: rasa_sdk alone for the actions,
-        # scripts/rasa_cli.py (masked logs, components/speedups.py), its endpoints and channels
+        # scripts/rasa_cli.py (masked logs, rasa_patches/), its endpoints and channels
         actions_cmd = [sys.executable, "scripts/actions_cli.py", "--actions", "actions"]
         rasa_cmd = [sys.executable, *RASA_CLI]
-        endpoints = ROOT / "endpoints.yml"
+        endpoints = work / f"{name}-endpoints.yml"
         credentials = work / f"{name}-credentials.yml"
-        subprocess.run([sys.executable, "scripts/credentials.py", str(credentials)], cwd=ROOT,
-                       env=env, check=True, stdout=subprocess.DEVNULL)
+        for script, out in (("credentials.py", credentials), ("endpoints.py", endpoints)):
+            subprocess.run([sys.executable, f"scripts/{script}", str(out)], cwd=ROOT,
+                           env=env, check=True, stdout=subprocess.DEVNULL)
     else:
         # Rasa as it comes: its own CLI, SQL tracker store on SQLite, its REST channel
         actions_cmd = [sys.executable, "-m", "rasa", "run", "actions", "--actions", "actions"]

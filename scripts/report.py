@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from actions.settings import DEFAULT_LANGUAGE  # noqa: E402
-from components.pii import mask  # noqa: E402
+from privacy.pii import mask  # noqa: E402
 from scripts.purge import default_url  # noqa: E402
 
 ANSWER, CLARIFY, HANDOFF, URGENT = "action_answer_topic", "action_clarify", "utter_handoff", "utter_urgent"
@@ -319,7 +319,7 @@ def render_text(report: Dict[str, Any]) -> str:
     period = f"last {report['since_days']:g} days" if report["since_days"] is not None else "all time"
     lines = ["HSG assistant: curator report",
              f"Tracker store: {report['source']} ({period}); generated {report['generated']}",
-             "Patient text: phone numbers, e-mails and introduced names masked (components/pii.py)"]
+             "Patient text: phone numbers, e-mails and introduced names masked (privacy/pii.py)"]
     if not totals["user_messages"]:
         return "\n".join(lines + ["", "No conversations yet."]) + "\n"
     languages = report["languages"]

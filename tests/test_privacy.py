@@ -13,7 +13,7 @@ import requests
 import yaml
 
 from channels.socketio import GuardedSocketIOInput, origins
-from components.pii import mask, mask_event_data
+from privacy.pii import mask, mask_event_data
 from tests.conftest import ROOT
 from tests.live import JWT_KEY as SECRET
 
@@ -67,7 +67,7 @@ def test_mask_event_data_masks_user_text_only():
 def test_log_records_are_masked_including_arguments_and_tracebacks():
     code = """
 import logging, sys
-from components.pii import install_log_masking
+from privacy.pii import install_log_masking
 install_log_masking()
 logging.basicConfig(stream=sys.stdout, level=logging.DEBUG, format="%(message)s")
 log = logging.getLogger("t")

@@ -1,6 +1,7 @@
-"""components/speedups.py and the tracker store's fast write change how Rasa works, not what it
-does: the same predictions, the same validation, the same stored rows as Rasa's own code."""
+"""rasa_patches/ (changes to Rasa's internals) and the tracker store's fast write change how
+Rasa works, not what it does: the same predictions, the same validation, the same stored rows as Rasa's own code."""
 import asyncio
+import os
 import sqlite3
 
 import pytest
@@ -13,8 +14,10 @@ from rasa.shared.core.events import (ActionExecuted, ActionReverted, BotUttered,
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from components import speedups
-from components.tracker_store import ResilientSQLTrackerStore
+from rasa_patches import (action_call_events, action_limit, action_result_check, applied_events,
+                          common, debug_copies, rule_matches, rule_state_lines, rule_states,
+                          tracker_copy)
+from privacy.tracker_store import ResilientSQLTrackerStore
 from tests.conftest import ROOT
 from tests.live import MODEL
 
@@ -66,12 +69,12 @@ def test_trailing_states_equal_rasas_after_every_event(keep):
     for event in CONVERSATION:
         tracker.update(event)
         expected = _rasa_states(tracker, keep)
-        first = speedups._RecentStates.of(tracker, DOMAIN, keep)
+        first = rule_states._RecentStates.of(tracker, DOMAIN, keep)
         assert first == expected
         for state in first:  # callers edit what they get (RulePolicy drops text or intent)
             for sub_state in state.values():
                 sub_state.clear()
-        assert speedups._RecentStates.of(tracker, DOMAIN, keep) == expected  # asked again
+        assert rule_states._RecentStates.of(tracker, DOMAIN, keep) == expected  # asked again
 
 
 def test_a_conversation_with_a_form_gets_rasas_states():
@@ -80,10 +83,10 @@ def test_a_conversation_with_a_form_gets_rasas_states():
     tracker = DialogueStateTracker("f", DOMAIN.slots)
     for event in CONVERSATION[:12]:
         tracker.update(event)
-    assert speedups._RecentStates.of(tracker, DOMAIN, 4) == _rasa_states(tracker, 4)
+    assert rule_states._RecentStates.of(tracker, DOMAIN, 4) == _rasa_states(tracker, 4)
     tracker.update(ActionExecuted("booking_form"))
     tracker.update(ActiveLoop("booking_form"))
-    assert speedups._RecentStates.of(tracker, DOMAIN, 4) is None
+    assert rule_states._RecentStates.of(tracker, DOMAIN, 4) is None
     assert "_hsg_recent_states" not in tracker.__dict__
 
 
@@ -91,17 +94,17 @@ def test_trailing_states_follow_a_tracker_rebuilt_from_the_database():
     tracker = DialogueStateTracker("s", DOMAIN.slots)
     for event in CONVERSATION[:20]:
         tracker.update(event)
-    speedups._RecentStates.of(tracker, DOMAIN, 4)
+    rule_states._RecentStates.of(tracker, DOMAIN, 4)
     rebuilt = DialogueStateTracker.from_events("s", [e for e in tracker.events], DOMAIN.slots)
     rebuilt.update(_user("and the radiation?", "hsg_radiation"))
-    assert speedups._RecentStates.of(rebuilt, DOMAIN, 4) == _rasa_states(rebuilt, 4)
+    assert rule_states._RecentStates.of(rebuilt, DOMAIN, 4) == _rasa_states(rebuilt, 4)
 
 
 def test_applied_events_equal_rasas_after_every_event():
     from rasa.shared.core.events import ActiveLoop
 
     rasa_applied = DialogueStateTracker.applied_events
-    ours = speedups.remembered_applied_events(rasa_applied)
+    ours = applied_events.remembered_applied_events(rasa_applied)
     form = [ActionExecuted("action_listen"), _user("book", "hospital_booking"),
             ActionExecuted("booking_form"), ActiveLoop("booking_form"), SlotSet("x", 1),
             ActionExecuted("action_listen"), _user("tuesday", "inform"),
@@ -119,7 +122,7 @@ def test_applied_events_equal_rasas_after_every_event():
 def _tracker_facts(tracker):
     facts = {}
     for name, value in vars(tracker).items():
-        if name in speedups.KEPT_ON_TRACKERS:
+        if name in common.KEPT_ON_TRACKERS:
             continue
         if name == "events":
             value = ([id(event) for event in value], value.maxlen)
@@ -136,8 +139,8 @@ def test_tracker_copy_equals_rasas_replayed_copy():
     from rasa.shared.core.events import ActiveLoop
 
     rasa_copy = DialogueStateTracker.copy
-    ours = speedups.direct_copy(rasa_copy)
-    remembered = speedups.remembered_applied_events(DialogueStateTracker.applied_events)
+    ours = tracker_copy.direct_copy(rasa_copy)
+    remembered = applied_events.remembered_applied_events(DialogueStateTracker.applied_events)
     form = [ActionExecuted("action_listen"), _user("book", "hospital_booking"),
             ActionExecuted("booking_form"), ActiveLoop("booking_form"), SlotSet("x", 1)]
     tracker = DialogueStateTracker("c", DOMAIN.slots, sender_source="web")
@@ -195,7 +198,7 @@ def test_shallow_copy_is_copy_copy():
     values = [*DOMAIN.slots, _WithCopy(), _WithSlots(), _WithState(), {"a": [1]}, [1, [2]],
               Dict(a=1), List([1, 2]), _WithState]
     for value in values:
-        ours, theirs = speedups.shallow_copy(value), copy.copy(value)
+        ours, theirs = tracker_copy.shallow_copy(value), copy.copy(value)
         assert type(ours) is type(theirs)
         assert getattr(ours, "__dict__", ours) == getattr(theirs, "__dict__", theirs)
         if isinstance(value, type):
@@ -203,9 +206,9 @@ def test_shallow_copy_is_copy_copy():
         elif hasattr(value, "__dict__") and not isinstance(value, (_WithCopy, _WithState)):
             assert ours is not value
             assert all(ours.__dict__[name] is item for name, item in value.__dict__.items())
-    assert all(speedups._PLAIN_CLASSES[type(slot)] for slot in DOMAIN.slots)  # the short way
-    assert not speedups._PLAIN_CLASSES[_WithState] and not speedups._PLAIN_CLASSES[_WithSlots]
-    assert not speedups._PLAIN_CLASSES[Dict] and not speedups._PLAIN_CLASSES[List]
+    assert all(tracker_copy._PLAIN_CLASSES[type(slot)] for slot in DOMAIN.slots)  # the short way
+    assert not tracker_copy._PLAIN_CLASSES[_WithState] and not tracker_copy._PLAIN_CLASSES[_WithSlots]
+    assert not tracker_copy._PLAIN_CLASSES[Dict] and not tracker_copy._PLAIN_CLASSES[List]
 
 
 def test_processor_copies_only_for_debug_lines():
@@ -226,7 +229,7 @@ def test_processor_copies_only_for_debug_lines():
             and getattr(node.value, "id", None) == "copy"]
     assert len(uses) == 6 and all(id(use) in in_debug for use in uses)
 
-    copies = speedups.debug_only_copies()
+    copies = debug_copies.debug_only_copies()
     value = {"events": [{"event": "slot"}]}
     logger = logging.getLogger("rasa.core.processor")
     level = logger.level
@@ -264,7 +267,7 @@ def test_rule_states_are_formatted_only_for_a_debug_line():
     assert formatted == ["current_states"] and uses and all(id(use) in in_debug for use in uses)
 
     rasa_format = RulePolicy.format_tracker_states
-    ours = speedups.debug_only_state_lines(rasa_format)
+    ours = rule_state_lines.debug_only_state_lines(rasa_format)
     tracker = DialogueStateTracker("f", DOMAIN.slots)
     for event in CONVERSATION[:14]:
         tracker.update(event)
@@ -296,7 +299,7 @@ def test_action_limit_is_rasas_count(limit):
         tracker.update(event)
         for should_predict in (True, False):
             expected = MessageProcessor.is_action_limit_reached(processor, tracker, should_predict)
-            assert speedups.action_limit_from_the_end(processor, tracker, should_predict) == expected
+            assert action_limit.action_limit_from_the_end(processor, tracker, should_predict) == expected
             reached += expected
     assert reached or limit > 4  # the limit was reached along the way (4 actions in a row)
 
@@ -314,7 +317,7 @@ def test_rule_predictions_equal_rasas_at_every_step(processor, monkeypatch):
     """The model's policies predict the same (action, confidence, policy, rule turn hidden or
     not) with the trailing states as with Rasa's whole-history states, at every event."""
     rasa_states = RulePolicy._prediction_states
-    ours = speedups.recent_rule_states(rasa_states)
+    ours = rule_states.recent_rule_states(rasa_states)
     tracker = DialogueStateTracker("p", DOMAIN.slots)
     compared = 0
     for event in CONVERSATION:
@@ -333,10 +336,10 @@ def test_rule_predictions_equal_rasas_at_every_step(processor, monkeypatch):
 
 def test_remembered_rule_matches_equal_rasas(processor):
     rasa_possible_keys = RulePolicy._get_possible_keys
-    ours = speedups.remembered_rule_matches(rasa_possible_keys)
+    ours = rule_matches.remembered_rule_matches(rasa_possible_keys)
     policy = next(node._component for node in processor.graph_runner._instantiated_nodes.values()
                   if isinstance(getattr(node, "_component", None), RulePolicy))
-    states_of = speedups.recent_rule_states(RulePolicy._prediction_states)
+    states_of = rule_states.recent_rule_states(RulePolicy._prediction_states)
     tracker = DialogueStateTracker("m", DOMAIN.slots)
     matched = 0
     for event in CONVERSATION * 2:
@@ -353,7 +356,7 @@ def test_remembered_rule_matches_equal_rasas(processor):
 
 def test_rule_lookups_see_at_most_one_state_more_than_the_longest_rule(processor, monkeypatch):
     seen = []
-    ours = speedups.recent_rule_states(RulePolicy._prediction_states)
+    ours = rule_states.recent_rule_states(RulePolicy._prediction_states)
 
     def spy(self, *args, **kwargs):
         states = ours(self, *args, **kwargs)
@@ -377,17 +380,17 @@ def test_the_action_server_gets_the_current_turn_with_slots_and_latest_message()
     action = RemoteAction("action_answer_topic", EndpointConfig("http://localhost:1/webhook",
                                                                 enable_selective_domain=True))
     rasa_call = action._action_call_format(tracker, DOMAIN)
-    ours = speedups.current_turn_call_format()(action, tracker, DOMAIN)
+    ours = action_call_events.current_turn_call_format()(action, tracker, DOMAIN)
     assert [e["event"] for e in ours["tracker"]["events"]] == ["action", "user"]
     assert ours["tracker"]["events"] == rasa_call["tracker"]["events"][-2:]
     del ours["tracker"]["events"], rasa_call["tracker"]["events"]
     assert ours == rasa_call  # slots, latest message, sender, version...; no domain (selective)
     assert "domain" not in ours
     everything = RemoteAction("action_answer_topic", EndpointConfig("http://localhost:1/webhook"))
-    assert speedups.current_turn_call_format()(everything, tracker, DOMAIN)["domain"]
-    assert speedups.current_turn([]) == []
+    assert action_call_events.current_turn_call_format()(everything, tracker, DOMAIN)["domain"]
+    assert action_call_events.current_turn([]) == []
     no_user = [ActionExecuted("action_session_start"), SessionStarted()]
-    assert speedups.current_turn(no_user) == no_user
+    assert action_call_events.current_turn(no_user) == no_user
 
 
 def test_reply_check_remembers_valid_replies_and_still_rejects_bad_ones(monkeypatch):
@@ -398,7 +401,7 @@ def test_reply_check_remembers_valid_replies_and_still_rejects_bad_ones(monkeypa
         calls.append(result)
         return rasa_validate(self, result)
 
-    check = speedups.action_result_check(counting)
+    check = action_result_check.action_result_check(counting)
     action = RemoteAction("action_answer_topic", None)
     good = {"events": [{"event": "slot", "name": "last_topic", "value": "hsg_pain"}],
             "responses": [{"text": "answer", "buttons": []}]}
@@ -497,3 +500,30 @@ def test_fast_write_on_postgresql_knows_the_last_id(tmp_path):
         with admin.connect() as connection:
             connection.execute(sa.text(f"drop database if exists {name} with (force)"))
         admin.dispose()
+
+
+@pytest.mark.parametrize("switch, patched", [("off", False), ("on", True), (None, True)])
+def test_hsg_rasa_patches_off_runs_stock_rasa(switch, patched):
+    """HSG_RASA_PATCHES=off: not one of Rasa's functions is replaced (a fresh interpreter each)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = (
+        "import rasa_patches, rasa.core.processor as p\n"
+        "from rasa.core.actions.action import RemoteAction as R\n"
+        "from rasa.core.policies.rule_policy import RulePolicy as P\n"
+        "from rasa.shared.core.trackers import DialogueStateTracker as T\n"
+        "before = [R._validate_action_result, R._action_call_format, P._prediction_states,\n"
+        "          P._get_possible_keys, T.copy, T.applied_events, p.DaskGraphRunner, p.copy]\n"
+        "applied = rasa_patches.install(serving=True)\n"
+        "after = [R._validate_action_result, R._action_call_format, P._prediction_states,\n"
+        "         P._get_possible_keys, T.copy, T.applied_events, p.DaskGraphRunner, p.copy]\n"
+        "print(applied, sum(a is not b for a, b in zip(before, after)))\n")
+    env = {k: v for k, v in os.environ.items() if k != "HSG_RASA_PATCHES"}
+    if switch is not None:
+        env["HSG_RASA_PATCHES"] = switch
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)},
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == (["True", "8"] if patched else ["False", "0"])

@@ -7,7 +7,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from components.tracker_store import ResilientSQLTrackerStore
+from privacy.tracker_store import ResilientSQLTrackerStore
 from tests.conftest import ROOT
 
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
@@ -223,3 +223,69 @@ def test_an_existing_readable_database_is_made_private_at_start(tmp_path):
     os.chmod(path, 0o644)
     _store(path)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def _forget_turn(tracker):
+    for event in (UserUttered("/affirm", {"name": "affirm", "confidence": 1.0}),
+                  ActionExecuted("action_forget_me"), BotUttered("deleted"),
+                  ActionExecuted("action_listen")):
+        tracker.update(event)
+
+
+async def _forget_scenario(store, other_replica):
+    """Two conversations stored; one patient confirms "delete my data": hers is gone for every
+    replica, the other is untouched, and her next message starts a new conversation."""
+    for sender, story in (("her", "I had a miscarriage last year"), ("someone-else", "I had my appendix out")):
+        tracker = DialogueStateTracker(sender, DOMAIN.slots)
+        _turn(tracker, story)
+        await store.save(tracker)
+    tracker = await store.retrieve("her")
+    _turn(tracker, "does it hurt")
+    await store.save(tracker)
+    assert (await other_replica.retrieve("her")) is not None  # the other replica knows her too
+    tracker = await store.retrieve("her")
+    _forget_turn(tracker)
+    await store.save(tracker)
+    await store.save(tracker)  # saved again in the same turn: still nothing stored
+    assert await store.retrieve("her") is None
+    assert await other_replica.retrieve("her") is None
+    assert len((await store.retrieve("someone-else")).events) > 0
+    fresh = DialogueStateTracker("her", DOMAIN.slots)
+    _turn(fresh, "hello again")
+    await store.save(fresh)
+    assert [e.text for e in (await store.retrieve("her")).events if isinstance(e, UserUttered)] == ["hello again"]
+
+
+def test_a_confirmed_forget_me_deletes_the_conversation_on_sqlite(tmp_path):
+    path = tmp_path / "t.db"
+    asyncio.run(_forget_scenario(_store(path), _store(path)))
+    # not left in free pages of the file or in its WAL either (secure_delete, checkpoint)
+    files = {file.name: file.read_bytes() for file in tmp_path.iterdir()}
+    assert not [name for name, data in files.items() if b"miscarriage" in data]
+    assert any(b"appendix" in data for data in files.values())
+    assert len(_rows(path, "her")) == 5 and _rows(path, "someone-else")
+
+
+def test_a_confirmed_forget_me_deletes_the_conversation_on_postgresql():
+    import os
+    import socket
+    import subprocess
+
+    import pytest
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 5432)) != 0:
+            pytest.skip("needs PostgreSQL on 127.0.0.1:5432")
+    name = f"hsg_forget_{os.getpid()}"
+
+    def store():
+        return ResilientSQLTrackerStore(DOMAIN, dialect="postgresql", url="127.0.0.1", port=5432,
+                                        db=name, username="postgres", login_db="postgres")
+
+    try:
+        first = store()
+        asyncio.run(_forget_scenario(first, store()))
+        first.engine.dispose()
+    finally:
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c",
+                        f"drop database if exists {name} with (force)"], capture_output=True)

@@ -7,7 +7,7 @@ retries the read or write (throwing away dead pooled connections first) for up t
 `HSG_TRACKER_RETRY_SECONDS` (20 s by default), so a restart costs a delay, not data.
 
 With `HSG_MASK_STORED_PII=true` the patient's text is stored with phone numbers, e-mail addresses
-and introduced names masked (components/pii.py); the conversation in memory is unchanged, so the
+and introduced names masked (privacy/pii.py); the conversation in memory is unchanged, so the
 current turn is answered from what the patient wrote.
 
 The two statements of every message (max(id) of the conversation, the insert of its new
@@ -18,6 +18,14 @@ On SQLite (the laptop default) connections stay open (pooled) and the database r
 with `synchronous=NORMAL`: a commit no longer waits for disk flushes and a checkpoint, and
 `make report`/`make purge-older-than` can read while the bot writes. A power cut can lose the
 last turns, not corrupt the file.
+
+A patient's "delete my data" (issue 13; Vietnam's Decree 13/2023 gives her that right): when a
+turn ran `action_forget_me` (after she confirmed), the save deletes every stored event of her
+conversation instead of adding the turn's, so the next message starts a new conversation. Every
+replica reads the same database, and the trackers kept here are re-read once the database holds
+nothing for the sender, so none of them answers from the deleted conversation. SQLite runs with
+`secure_delete` and checkpoints its WAL after a deletion, so the text does not stay in free pages
+of the file; PostgreSQL's autovacuum reclaims the deleted rows.
 """
 import asyncio
 import itertools
@@ -36,10 +44,10 @@ import sqlalchemy.exc
 import sqlalchemy.orm
 import sqlalchemy.pool
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from components.pii import mask_event_data
+from privacy.pii import mask_event_data
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,6 +58,9 @@ T = TypeVar("T")
 LAST_INSERTED_ID = {"sqlite": "SELECT last_insert_rowid()", "postgresql": "SELECT lastval()"}
 
 
+# The action that, once it ran in a turn, makes the save delete the conversation (data/rules/)
+FORGET_ACTION = "action_forget_me"
+
 ROW_COLUMNS = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
 
 
@@ -57,10 +68,22 @@ def _sessions(events: Any) -> int:
     return sum(1 for event in events if event.type_name == SessionStarted.type_name)
 
 
+def _forgets(tracker: DialogueStateTracker) -> bool:
+    """Whether the patient's confirmed "delete my data" ran in this turn: `FORGET_ACTION` among
+    the events since her last message."""
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, ActionExecuted) and event.action_name == FORGET_ACTION:
+            return True
+    return False
+
+
 def _sqlite_pragmas(connection: Any, _: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA secure_delete=ON")  # deleted conversations are overwritten, not kept
     cursor.close()
 
 
@@ -116,6 +139,9 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             dialect=self.engine.dialect, column_keys=list(ROW_COLUMNS), for_executemany=True)
         self._insert_sql = (insert.string, insert.positiontup if insert.positional else None)
         self._last_inserted_sql = LAST_INSERTED_ID.get(self.engine.dialect.name)
+        delete = self.SQLEvent.__table__.delete().where(
+            self.SQLEvent.sender_id == sqlalchemy.bindparam("sender")).compile(dialect=self.engine.dialect)
+        self._delete_sql = (delete.string, delete.positional)
 
     def _new_events(self, tracker: DialogueStateTracker) -> Tuple[List[Event], int]:
         """The tracker's events not stored yet (masked if asked) and how many sessions the
@@ -207,12 +233,27 @@ class ResilientSQLTrackerStore(SQLTrackerStore):
             if attempts:  # a failed write may have landed: count in the database this time
                 self._known.pop(tracker.sender_id, None)
             attempts += 1
+            if _forgets(tracker):
+                self._forget(tracker.sender_id)
+                return
             await self.stream_events(tracker)
             events, sessions = self._new_events(tracker)
             last_id = self._insert(tracker.sender_id, events)
             self._remember(tracker, sessions, self._reusable_last_id(tracker, sessions, last_id))
 
         await self._with_retry("write", attempt)
+
+    def _forget(self, sender_id: Text) -> None:
+        """Delete every stored event of the conversation (the patient asked and confirmed)."""
+        sql, positional = self._delete_sql
+        parameters = (sender_id,) if positional else {"sender": sender_id}
+        deleted = self._driver_call(sql, lambda cursor: (cursor.execute(sql, parameters), cursor.rowcount)[1])
+        self._known.pop(sender_id, None)
+        if self.engine.dialect.name == "sqlite":
+            # the WAL still holds the pages as they were before the deletion: write them back
+            self._driver_call("PRAGMA wal_checkpoint(TRUNCATE)",
+                              lambda cursor: cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+        logger.info("Deleted a conversation at the patient's request (%d events)", deleted)
 
     def _insert(self, sender_id: Text, events: List[Event]) -> Optional[int]:
         """Rasa's `SQLTrackerStore.save` (same rows) as one executemany on a pooled driver
