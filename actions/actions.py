@@ -1,7 +1,7 @@
 """The custom actions: thin wrappers that read the tracker and call `actions.replies`.
 
 They read the slots and the latest message only. Rasa sends them those and the events of the
-current turn, not the whole conversation (components/speedups.py); an action that needs the
+current turn, not the whole conversation (rasa_patches/); an action that needs the
 history must have `HSG_ACTION_SERVER_EVENTS=all` set for Rasa.
 """
 import abc
@@ -35,7 +35,10 @@ logger = logging.getLogger(__name__)
 STARTER_TOPICS = ("hsg_definition", "hsg_preparation", "hsg_pain")
 MESSAGE_KEYS = ("greet", "disclaimer", "ask_topic", "clarify", "something_else", "part_hotline",
                 "part_unsure", "closing", "more_about", "warning_signs", "feedback_helpful",
-                "feedback_not_helpful")
+                "feedback_not_helpful", "forget_done")
+# Channels whose client is told that the conversation was deleted (the web widget clears its
+# copy of the history); Messenger, Zalo and Telegram would send the JSON on as a message.
+FORGET_NOTICE_CHANNELS = ("socketio", "rest")
 
 
 @lru_cache(maxsize=None)
@@ -95,6 +98,24 @@ class HotlineSafeAction(Action, abc.ABC):
         # Always set: every action returns an event, which is how ActionServerFallbackPolicy
         # tells an action that ran from one whose events were lost.
         return [SlotSet("disclaimer_shown", True)]
+
+
+class ActionForgetMe(HotlineSafeAction):
+    """Tells the patient her conversation is deleted, after she confirmed "delete my data".
+
+    The deletion itself is the tracker store's (privacy/tracker_store.py): when it saves the
+    turn in which this action ran, it deletes the conversation's stored events instead. The web
+    widget gets {"hsg": "forgotten"} first (REST: {"custom": {"data": {...}}}) and clears its own copy of the conversation."""
+
+    def name(self) -> Text:
+        return "action_forget_me"
+
+    def respond(self, dispatcher, tracker, language):
+        if tracker.get_latest_input_channel() in FORGET_NOTICE_CHANNELS:
+            # under "data": Rasa's socket.io output emits the JSON's keys as arguments of emit()
+            dispatcher.utter_message(json_message={"data": {"hsg": "forgotten"}})
+        dispatcher.utter_message(text=self.texts["forget_done"][language])
+        return [SlotSet("disclaimer_shown", False)]
 
 
 class ActionGreet(HotlineSafeAction):

@@ -65,7 +65,9 @@ def wait_for(browser, condition, timeout=30):
 
 
 def bot_texts(browser):
-    return [e.text for e in browser.find_elements("css selector", ".hsg-bot .hsg-bubble")]
+    # read in one script: the widget may clear its log between a lookup and a read ("delete my data")
+    return browser.execute_script(
+        "return Array.from(document.querySelectorAll('.hsg-bot .hsg-bubble'), e => e.innerText.trim())")
 
 
 def ask(browser, text):
@@ -115,9 +117,71 @@ def test_widget_chat_in_both_languages_buttons_history_and_inert_html(browser, p
     shown = len(browser.find_elements("css selector", ".hsg-bubble"))
     browser.refresh()
     wait_for(browser, lambda: len(browser.find_elements("css selector", ".hsg-bubble")) == shown)
+    # the panel opens on the latest message, not at the top of the history
+    wait_for(browser, lambda: browser.execute_script(
+        "var l = document.querySelector('.hsg-log'); return l.scrollHeight > l.clientHeight"
+        " && l.scrollTop + l.clientHeight >= l.scrollHeight - 2"))
     ask(browser, "thank you")
     wait_for(browser, lambda: len(browser.find_elements("css selector", ".hsg-bubble")) >= shown + 2)
     assert not any("Hello!" in t for t in bot_texts(browser)[-2:])  # no new greeting after reload
+
+
+def axe_violations(browser):
+    """axe-core (web/package.json, installed by `make web`) run on the page as it is now."""
+    browser.execute_script((ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js").read_text())
+    result = browser.execute_async_script(
+        "var done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then(function (r) {"
+        " done(r.violations.map(function (v) { return v.id + ': ' + v.nodes.length; })); });")
+    return result
+
+
+def test_page_and_open_widget_have_no_accessibility_violations(browser, page_url, kb):
+    browser.get(page_url)
+    browser.find_element("css selector", ".hsg-launcher").click()
+    ask(browser, "chup hsg co dau ko")
+    wait_for(browser, lambda: kb.topics["hsg_pain"].answer["vi"] in bot_texts(browser))
+    assert axe_violations(browser) == []
+
+
+def test_widget_deletes_the_conversation_and_its_own_copy(browser, page_url, servers, kb):
+    """"Delete my data" in the widget's header: the bot asks, "yes" deletes the conversation in
+    the tracker store, and the widget forgets its stored history and session."""
+    import sqlite3
+
+    browser.get(page_url)
+    browser.find_element("css selector", ".hsg-launcher").click()
+    wait_for(browser, lambda: any("Chào chị" in t for t in bot_texts(browser)))
+    assert any("xóa dữ liệu của tôi" in t for t in bot_texts(browser))  # the disclaimer says how
+    ask(browser, "em 34 tuổi, chụp hsg có đau không")
+    wait_for(browser, lambda: kb.topics["hsg_pain"].answer["vi"] in bot_texts(browser))
+    session = json.loads(browser.execute_script("return localStorage.getItem('hsg-chat:session')"))
+
+    def stored_rows():
+        with sqlite3.connect(servers.workdir / "tracker.db") as db:
+            return db.execute("select count(*) from events where sender_id = ?", (session,)).fetchone()[0]
+
+    assert stored_rows() > 0
+    forget = browser.find_element("css selector", ".hsg-forget")
+    assert forget.get_attribute("aria-label") == "Xóa dữ liệu của tôi"
+    forget.click()
+    wait_for(browser, lambda: any("không thể khôi phục" in t for t in bot_texts(browser)))
+    yes = [b for b in browser.find_elements("css selector", ".hsg-bot:last-child .hsg-quick") if b.text == "Có, xóa đi"]
+    yes[0].click()
+    wait_for(browser, lambda: bot_texts(browser) == [messages_text("forget_done", "vi")])
+    history = browser.execute_script("return localStorage.getItem('hsg-chat:history')")
+    assert "34 tuổi" not in history and "có đau không" not in history
+    wait_for(browser, lambda: json.loads(browser.execute_script(
+        "return localStorage.getItem('hsg-chat:session') || 'null'")) not in (None, session))
+    assert stored_rows() == 0
+    browser.refresh()  # what is left after a reload: the "deleted" line only
+    wait_for(browser, lambda: bot_texts(browser) == [messages_text("forget_done", "vi")])
+
+
+def messages_text(key, language):
+    from actions.actions import messages
+
+    return messages()[key][language]
 
 
 def test_widget_on_a_phone_sized_screen(browser, page_url, kb):

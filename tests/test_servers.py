@@ -264,3 +264,66 @@ def test_feedback_is_thanked_stored_and_never_blocks_the_next_question(servers, 
     assert intents[1] == "feedback_not_helpful"
     answers = [json.loads(d)["value"] for t, d in rows if t == "slot" and json.loads(d)["name"] == "last_answers"]
     assert answers[0] == ["hsg_pain"]
+
+
+def stored_events(servers, sender):
+    with sqlite3.connect(servers.workdir / "tracker.db") as db:
+        return db.execute("select type_name, data from events where sender_id = ?", (sender,)).fetchall()
+
+
+@pytest.mark.parametrize("request_text, yes, language", [
+    ("please delete my data", "yes", "en"),
+    ("xóa dữ liệu của tôi", "/affirm", "vi"),
+    ("xoa du lieu cua toi", "có", "vi"),
+])
+def test_delete_my_data_asks_then_deletes_the_conversation(servers, kb, request_text, yes, language):
+    from actions.actions import messages
+
+    sender = f"forget-{language}-{len(request_text)}-{yes}"
+    servers.say(sender, "I am 35 and we tried for 2 years. Does HSG hurt?" if language == "en"
+                else "em 35 tuổi, cưới 2 năm chưa có con, chụp hsg có đau không")
+    assert len(stored_events(servers, sender)) > 5
+    ask = servers.say(sender, request_text)
+    assert [b["payload"] for b in ask[-1]["buttons"]] == ["/affirm", "/deny"]
+    assert stored_events(servers, sender)  # asked only: nothing deleted yet
+    done = servers.say(sender, yes)
+    assert done[0]["custom"] == {"data": {"hsg": "forgotten"}}  # the widget clears its copy
+    assert done[1]["text"] == messages()["forget_done"][language]
+    assert stored_events(servers, sender) == []
+    # the next message starts a new conversation: the disclaimer again, nothing of the old one
+    hello = "hello" if language == "en" else "xin chào"
+    again = texts(servers.say(sender, hello))
+    assert ("not a diagnosis" if language == "en" else "tham khảo") in again
+    said = [json.loads(data)["text"] for kind, data in stored_events(servers, sender) if kind == "user"]
+    assert said == [hello]
+
+
+def test_delete_my_data_answered_no_keeps_everything(servers):
+    servers.say("keep", "how long does hsg take")
+    before = len(stored_events(servers, "keep"))
+    servers.say("keep", "delete my data")
+    reply = texts(servers.say("keep", "/deny"))
+    assert "nothing has been deleted" in reply
+    assert len(stored_events(servers, "keep")) > before
+    # a later "yes" is an ordinary yes, not a deletion
+    servers.say("keep", "yes")
+    assert stored_events(servers, "keep")
+
+
+def test_delete_my_data_over_socketio(servers):
+    from tests.live import socketio_client
+
+    client = socketio_client(servers, "sio-forget")
+    client.emit("user_uttered", {"message": "what should I bring to the hsg", "session_id": "sio-forget"})
+    deadline = time.time() + 60
+    while not stored_events(servers, "sio-forget") or len(client.received) < 2:
+        assert time.time() < deadline, client.received
+        time.sleep(0.2)
+    client.emit("user_uttered", {"message": "delete my data", "session_id": "sio-forget"})
+    client.emit("user_uttered", {"message": "/affirm", "session_id": "sio-forget"})
+    while {"hsg": "forgotten"} not in client.received:
+        assert time.time() < deadline, client.received
+        time.sleep(0.2)
+    client.disconnect()
+    time.sleep(0.5)
+    assert stored_events(servers, "sio-forget") == []

@@ -23,11 +23,13 @@
     vi: { open: "Mở hộp chat hỏi đáp về HSG", close: "Đóng hộp chat", title: "Hỏi đáp về chụp HSG",
           input: "Nhập câu hỏi của chị", send: "Gửi", typing: "Trợ lý đang trả lời…",
           placeholder: "Nhập câu hỏi…", offline: "Mất kết nối. Chị có thể gọi " + hotline("vi") + ".",
-          language: "Ngôn ngữ", log: "Tin nhắn", feedback: "Câu trả lời có hữu ích không?" },
+          language: "Ngôn ngữ", log: "Tin nhắn", feedback: "Câu trả lời có hữu ích không?",
+          forget: "Xóa dữ liệu của tôi" },
     en: { open: "Open the HSG questions chat", close: "Close the chat", title: "HSG questions",
           input: "Type your question", send: "Send", typing: "The assistant is typing…",
           placeholder: "Type your question…", offline: "Connection lost. You can call " + hotline("en") + ".",
-          language: "Language", log: "Messages", feedback: "Did this answer help?" }
+          language: "Language", log: "Messages", feedback: "Did this answer help?",
+          forget: "Delete my data" }
   };
 
   function stored(name, fallback) {
@@ -69,7 +71,8 @@
   icon.appendChild(bubble);
   launcher.appendChild(icon);
   var panel = el("section", { class: "hsg-panel", role: "dialog", "aria-modal": "false", hidden: "" });
-  var header = el("header", { class: "hsg-header" });
+  // a div, not <header>: axe-core counted a header in the dialog as a second banner landmark
+  var header = el("div", { class: "hsg-header" });
   var title = el("h2", { class: "hsg-title", id: "hsg-title" });
   var switcher = el("div", { class: "hsg-lang", role: "group" });
   var buttonsByLang = {};
@@ -79,6 +82,16 @@
     buttonsByLang[code] = b;
     switcher.appendChild(b);
   });
+  // "delete my data": the bot asks to confirm, then deletes the conversation (issue 13)
+  var forgetButton = el("button", { class: "hsg-forget", type: "button" });
+  var bin = document.createElementNS(NS, "svg");
+  bin.setAttribute("viewBox", "0 0 24 24");
+  bin.setAttribute("aria-hidden", "true");
+  var binPath = document.createElementNS(NS, "path");
+  binPath.setAttribute("d", "M9 3h6l1 2h4v2H4V5h4l1-2zM6 9h12l-1 12H7L6 9z");
+  binPath.setAttribute("fill", "currentColor");
+  bin.appendChild(binPath);
+  forgetButton.appendChild(bin);
   var closeButton = el("button", { class: "hsg-close", type: "button" }, "×");
   var log = el("div", { class: "hsg-log", role: "log", "aria-live": "polite", tabindex: "0" });
   var typing = el("p", { class: "hsg-typing", hidden: "", "aria-live": "polite" });
@@ -87,7 +100,7 @@
   var input = el("input", { id: "hsg-input", type: "text", autocomplete: "off", maxlength: "1000" });
   var send = el("button", { type: "submit", class: "hsg-send" });
   panel.setAttribute("aria-labelledby", "hsg-title");
-  header.append(title, switcher, closeButton);
+  header.append(title, switcher, forgetButton, closeButton);
   form.append(label, input, send);
   panel.append(header, log, typing, form);
   root.append(panel, launcher);
@@ -96,6 +109,8 @@
     var t = UI[state.language];
     launcher.setAttribute("aria-label", t.open);
     closeButton.setAttribute("aria-label", t.close);
+    forgetButton.setAttribute("aria-label", t.forget);
+    forgetButton.setAttribute("title", t.forget);
     title.textContent = t.title;
     switcher.setAttribute("aria-label", t.language);
     log.setAttribute("aria-label", t.log);
@@ -143,7 +158,17 @@
       row.appendChild(pair);
     }
     log.appendChild(row);
-    log.scrollTop = log.scrollHeight;
+    scrollToLatest();
+  }
+  function scrollToLatest() { log.scrollTop = log.scrollHeight; }
+  // The conversation was deleted on the server: the copy kept in this browser goes too, and the
+  // next message starts a new conversation.
+  function forgetHistory() {
+    state.history = [];
+    store("history", []);
+    state.session = null;
+    try { localStorage.removeItem(KEY + "session"); } catch (e) { /* private mode */ }
+    while (log.firstChild) log.removeChild(log.firstChild);
   }
   function remember(entry) {
     state.history.push(entry);
@@ -195,6 +220,11 @@
     });
     socket.on("bot_uttered", function (data) {
       showTyping(false);
+      if (data && data.hsg === "forgotten") {
+        forgetHistory();
+        socket.emit("session_request", { session_id: null });
+        return;
+      }
       var buttons = (data.quick_replies || data.buttons || []).map(function (b) {
         return { title: String(b.title), payload: String(b.payload) };
       });
@@ -207,7 +237,8 @@
     store("open", open);
     panel.hidden = !open;
     launcher.setAttribute("aria-expanded", String(open));
-    if (open) { connect(); input.focus(); } else { launcher.focus(); }
+    // the latest message in view: while the panel was hidden the log had no height to scroll
+    if (open) { scrollToLatest(); connect(); input.focus(); } else { launcher.focus(); }
   }
   function setLanguage(code) {
     state.language = code;
@@ -217,6 +248,7 @@
 
   launcher.addEventListener("click", function () { setOpen(panel.hidden); });
   closeButton.addEventListener("click", function () { setOpen(false); });
+  forgetButton.addEventListener("click", function () { sendMessage("/forget_me", UI[state.language].forget); });
   panel.addEventListener("keydown", function (e) { if (e.key === "Escape") setOpen(false); });
   form.addEventListener("submit", function (e) {
     e.preventDefault();
