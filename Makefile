@@ -27,7 +27,7 @@ export WEB_PORT ?= 8080
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 export TRACKER_SQLITE_PATH ?= var/tracker.db
 
-.PHONY: purge-older-than report help install spacy web browser nginx prod-up prod-down train run actions shell test unit validate conversations eval bench bench-smoke lock clean
+.PHONY: stock purge-older-than report help install spacy web browser nginx prod-up prod-down train run actions shell test unit validate conversations eval bench bench-smoke lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ $(VENV)/.installed: requirements.txt constraints.txt
 	$(PYTHON310) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip<24.1" 2>&1 | { grep -v "is ignored: it is neither" || true; }
 	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	@# Rasa ships the test stories of its `rasa init` template inside the package: `rasa test` in
+	@# the project root (whose default path is ".") would collect them from .venv and fail.
+	rm -rf $(VENV)/lib/python3.10/site-packages/rasa/cli/initial_project/tests
 	touch $@
 
 install: $(VENV)/.installed ## create .venv with the pinned dependencies
@@ -106,7 +109,12 @@ conversations: $(MODEL) ## conversation tests (tests/test_conversations.yml)
 eval: $(MODEL) ## score the held-out NLU test set (tests/nlu/), fail below the thresholds
 	$(PY) scripts/evaluate.py --model $(MODEL) --out results
 
-test: validate $(MODEL) unit conversations eval ## set up as needed and run every test
+stock: $(MODEL) ## conversation and live-server tests with stock Rasa (HSG_RASA_PATCHES=off)
+	HSG_RASA_PATCHES=off $(RASA) test core --model $(MODEL) --stories tests/test_conversations.yml \
+		--fail-on-prediction-errors --out results/conversations-stock
+	HSG_RASA_PATCHES=off $(PY) -m pytest -q tests/test_servers.py
+
+test: validate $(MODEL) unit conversations stock eval ## set up as needed and run every test
 
 bench: $(MODEL) ## benchmark vs Rasa's default recipe, both trained (BENCH_ARGS=--reuse-models: cached peer)
 	$(PY) scripts/bench.py $(BENCH_ARGS)

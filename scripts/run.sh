@@ -13,6 +13,7 @@ mode=${1:-server}
 export ACTION_ENDPOINT_URL TRACKER_SQLITE_PATH PYTHONWARNINGS HSG_ALLOWED_ORIGINS PYTHONPATH="$PWD"
 mkdir -p var && chmod 700 var
 .venv/bin/python scripts/credentials.py var/credentials.yml  # channels whose variables are set
+.venv/bin/python scripts/endpoints.py var/endpoints.yml  # endpoints.yml on these ports
 
 SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}" .venv/bin/python scripts/actions_cli.py --actions actions --port "$ACTIONS_PORT" >var/actions.log 2>&1 &
 actions_pid=$!
@@ -28,7 +29,7 @@ done
 echo "Action server up on 127.0.0.1:${ACTIONS_PORT} (log: var/actions.log)"
 
 if [ "$mode" = shell ]; then
-  .venv/bin/python scripts/rasa_cli.py shell --model models/hsg.tar.gz --endpoints endpoints.yml
+  .venv/bin/python scripts/rasa_cli.py shell --model models/hsg.tar.gz --endpoints var/endpoints.yml
   exit
 fi
 
@@ -44,5 +45,5 @@ Talk to it when the log says "Rasa server is up and running":
   socket.io clients: http://127.0.0.1:${RASA_PORT}/socket.io (events user_uttered / bot_uttered)
   or a terminal chat: make shell
 MSG
-.venv/bin/python scripts/rasa_cli.py run --model models/hsg.tar.gz --endpoints endpoints.yml --credentials var/credentials.yml \
+.venv/bin/python scripts/rasa_cli.py run --model models/hsg.tar.gz --endpoints var/endpoints.yml --credentials var/credentials.yml \
   --port "$RASA_PORT" --interface 127.0.0.1 --cors "${RASA_CORS:-}" ${RASA_ENABLE_API:+--enable-api}

@@ -77,11 +77,12 @@ class Servers:
     def start_rasa(self) -> None:
         log = self.workdir / "rasa.log"
         credentials = self.workdir / "credentials.yml"
-        subprocess.run([sys.executable, "scripts/credentials.py", str(credentials)],
-                       cwd=ROOT, env=self.env, check=True)
+        endpoints = self.workdir / "endpoints.yml"
+        for script, out in (("credentials.py", credentials), ("endpoints.py", endpoints)):
+            subprocess.run([sys.executable, f"scripts/{script}", str(out)], cwd=ROOT, env=self.env, check=True)
         self.rasa = subprocess.Popen(
             [sys.executable, "scripts/rasa_cli.py", "run", "--model", str(MODEL),
-             "--endpoints", "endpoints.yml", "--credentials", str(credentials),
+             "--endpoints", str(endpoints), "--credentials", str(credentials),
              "--port", str(self.rasa_port), "--interface", "127.0.0.1"],
             cwd=ROOT, env=self.env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
         )
