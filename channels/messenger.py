@@ -23,6 +23,7 @@ from rasa.core.channels.facebook import FacebookInput, Messenger, MessengerBot
 from sanic import Blueprint, response
 
 from channels import required
+from channels.limits import LIMITER
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -107,7 +108,7 @@ class MessengerInput(FacebookInput):
             message.output_channel = QuickReplyMessengerBot(message.output_channel.messenger_client)
             return await on_new_message(message)
 
-        messenger = Messenger(self.fb_access_token, with_quick_replies)
+        messenger = Messenger(self.fb_access_token, LIMITER.dropping(self.name(), with_quick_replies))
         if self.graph_url:
             messenger.client.graph_url = self.graph_url.rstrip("/")
         return messenger

@@ -7,6 +7,7 @@ patient sees nothing) when processing fails. Registered in credentials.yml as
 """
 import json
 import logging
+import math
 import re
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -16,6 +17,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.hospital import hospital
+from channels.limits import LIMITER
 from components.language import detect_language
 
 logger = logging.getLogger(__name__)
@@ -80,6 +82,10 @@ class GuardedRestInput(InputChannel):
             if isinstance(parsed, str):
                 return _bad(parsed)
             sender, text, metadata = parsed
+            wait = LIMITER.wait(self.name(), sender)
+            if wait:  # one conversation flooding; the others, from any address, go on
+                return response.json({"error": "too many messages in this conversation: wait a moment"},
+                                     status=429, headers={"Retry-After": str(math.ceil(wait))})
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),

@@ -24,6 +24,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
+from channels.limits import LIMITER
 from channels.rest import _CONTROL, MAX_METADATA, MAX_SENDER, MAX_TEXT
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,9 @@ class GuardedSocketIOInput(SocketIOInput):
             cleaned = self.clean(data)
             if cleaned is None:
                 logger.info("socket.io: dropped a malformed message event from %s", sid)
+                return
+            if LIMITER.wait(self.name(), cleaned.get("session_id") or sid):
+                logger.warning("socket.io: a conversation over its rate limit; message dropped")
                 return
             await receive(sid, cleaned)
 

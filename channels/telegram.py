@@ -27,6 +27,7 @@ from rasa.core.channels.telegram import TelegramOutput
 from sanic import Blueprint, response
 
 from channels import required
+from channels.limits import LIMITER
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -85,6 +86,7 @@ class TelegramChannel(InputChannel):
         return "", None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = LIMITER.dropping(self.name(), on_new_message)  # channels/limits.py
         telegram = Blueprint("telegram_webhook", __name__)
 
         @telegram.route("/", methods=["GET"])

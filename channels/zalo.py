@@ -27,6 +27,7 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 
 from channels import required
+from channels.limits import LIMITER
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -127,6 +128,7 @@ class ZaloInput(InputChannel):
         return hmac.compare_digest(supplied.strip().lower(), expected)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = LIMITER.dropping(self.name(), on_new_message)  # channels/limits.py
         zalo = Blueprint("zalo_webhook", __name__)
 
         @zalo.route("/", methods=["GET"])

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # The production profile on one machine: the action server, REPLICAS Rasa servers sharing
 # PostgreSQL (tracker store) and Redis (lock store), and nginx in front as the one public address
-# (load balancing, request-size limit, per-client rate limit, websocket upgrade for socket.io).
+# (load balancing, request-size limit, a per-address rate limit as a flood backstop only, websocket
+# upgrade for socket.io). The rate limit that matters is per conversation, in Rasa's channels
+# (channels/limits.py): patients behind one NAT and the messaging platforms' webhooks share
+# addresses. Behind the hospital's own proxy, PROD_TRUSTED_PROXIES (its addresses or CIDRs,
+# space-separated) makes nginx take the client's address from X-Forwarded-For.
 #   scripts/prod.sh up | down | status
 # Everything it starts is recorded in $PROD_DIR (pids, logs, nginx.conf).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${PROD_DIR:=var/prod}" "${PROD_PORT:=8000}" "${REPLICAS:=2}" "${PROD_RASA_BASE_PORT:=5100}"
-: "${PROD_ACTIONS_PORT:=5150}" "${PROD_RATE:=10r/s}" "${PROD_BURST:=20}" "${PROD_MAX_BODY:=64k}"
+: "${PROD_ACTIONS_PORT:=5150}" "${PROD_RATE:=100r/s}" "${PROD_BURST:=200}" "${PROD_MAX_BODY:=64k}"
 : "${TRACKER_DB_HOST:=127.0.0.1}" "${TRACKER_DB_PORT:=5432}" "${TRACKER_DB_NAME:=hsg}"
 : "${TRACKER_DB_USER:=postgres}" "${TRACKER_DB_PASSWORD:=}" "${TRACKER_DB_LOGIN_DB:=postgres}"
 : "${REDIS_HOST:=127.0.0.1}" "${REDIS_PORT:=6379}" "${REDIS_DB:=1}" "${REDIS_PASSWORD:=}"
@@ -49,6 +53,9 @@ up() {
     wait_up "http://127.0.0.1:$((PROD_RASA_BASE_PORT + i))/" "$PROD_DIR/rasa-$i.pid" "$PROD_DIR/rasa-$i.log"
   done
   dir=$(cd "$PROD_DIR" && pwd)
+  realip=""
+  for proxy in ${PROD_TRUSTED_PROXIES:-}; do realip+="  set_real_ip_from $proxy;"$'\n'; done
+  [ -n "$realip" ] && realip+="  real_ip_header X-Forwarded-For;"$'\n'"  real_ip_recursive on;"$'\n'
   cat >"$PROD_DIR/nginx.conf" <<CONF
 worker_processes 1;
 pid $dir/nginx.pid;
@@ -59,7 +66,7 @@ http {
   client_body_temp_path $dir/nginx-body;
   proxy_temp_path $dir/nginx-proxy;
   client_max_body_size $PROD_MAX_BODY;
-  limit_req_zone \$binary_remote_addr zone=perclient:10m rate=$PROD_RATE;
+$realip  limit_req_zone \$binary_remote_addr zone=peraddress:10m rate=$PROD_RATE;
   limit_req_status 429;
   upstream rasa {
 $upstream  }
@@ -76,8 +83,15 @@ $upstream  }
       proxy_set_header Connection \$connection_upgrade;
       proxy_read_timeout 1h;
     }
+    # the platforms' webhooks: signed (checked by the channels), from the platforms' few
+    # addresses; limited per conversation in Rasa, never per address
+    location ~ ^/webhooks/(facebook|zalo|telegram)/ {
+      proxy_pass http://rasa;
+      proxy_next_upstream error timeout http_502 http_503;
+      proxy_read_timeout 60s;
+    }
     location /webhooks/ {
-      limit_req zone=perclient burst=$PROD_BURST nodelay;
+      limit_req zone=peraddress burst=$PROD_BURST nodelay;
       proxy_pass http://rasa;
       proxy_next_upstream error timeout http_502 http_503;
       proxy_read_timeout 60s;
