@@ -61,15 +61,19 @@
   // ----- the DOM -----
   var root = el("div", { class: "hsg-chat" });
   var launcher = el("button", { class: "hsg-launcher", type: "button", "aria-expanded": "false" });
-  var NS = "http://www.w3.org/2000/svg";
-  var icon = document.createElementNS(NS, "svg");
-  icon.setAttribute("viewBox", "0 0 24 24");
-  icon.setAttribute("aria-hidden", "true");
-  var bubble = document.createElementNS(NS, "path");
-  bubble.setAttribute("d", "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z");
-  bubble.setAttribute("fill", "currentColor");
-  icon.appendChild(bubble);
-  launcher.appendChild(icon);
+  // a decorative 24x24 icon of one filled path (the button's label names it)
+  function icon(d) {
+    var NS = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS(NS, "path");
+    path.setAttribute("d", d);
+    path.setAttribute("fill", "currentColor");
+    svg.appendChild(path);
+    return svg;
+  }
+  launcher.appendChild(icon("M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"));
   var panel = el("section", { class: "hsg-panel", role: "dialog", "aria-modal": "false", hidden: "" });
   // a div, not <header>: axe-core counted a header in the dialog as a second banner landmark
   var header = el("div", { class: "hsg-header" });
@@ -84,14 +88,7 @@
   });
   // "delete my data": the bot asks to confirm, then deletes the conversation (issue 13)
   var forgetButton = el("button", { class: "hsg-forget", type: "button" });
-  var bin = document.createElementNS(NS, "svg");
-  bin.setAttribute("viewBox", "0 0 24 24");
-  bin.setAttribute("aria-hidden", "true");
-  var binPath = document.createElementNS(NS, "path");
-  binPath.setAttribute("d", "M9 3h6l1 2h4v2H4V5h4l1-2zM6 9h12l-1 12H7L6 9z");
-  binPath.setAttribute("fill", "currentColor");
-  bin.appendChild(binPath);
-  forgetButton.appendChild(bin);
+  forgetButton.appendChild(icon("M9 3h6l1 2h4v2H4V5h4l1-2zM6 9h12l-1 12H7L6 9z"));
   var closeButton = el("button", { class: "hsg-close", type: "button" }, "×");
   var log = el("div", { class: "hsg-log", role: "log", "aria-live": "polite", tabindex: "0" });
   var typing = el("p", { class: "hsg-typing", hidden: "", "aria-live": "polite" });
@@ -167,7 +164,7 @@
     state.history = [];
     store("history", []);
     state.session = null;
-    try { localStorage.removeItem(KEY + "session"); } catch (e) { /* private mode */ }
+    store("session", null);
     while (log.firstChild) log.removeChild(log.firstChild);
   }
   function remember(entry) {
