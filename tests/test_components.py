@@ -249,3 +249,91 @@ def test_short_replies_get_the_intent_of_the_training_example_they_equal(tmp_pat
     off = ShortReplyMatcher({**matcher.config, "enabled": False}, storage, resource, loaded.table)
     message = Message(data={"text": "ko", "intent": {"name": "nlu_fallback", "confidence": 0.2}})
     assert off.process([message])[0].get("intent")["name"] == "nlu_fallback"
+
+
+def _featurized(texts_and_intents, tmp_path, name):
+    """Training data and prediction messages through the project's tokenizer and Rasa's
+    CountVectorsFeaturizer (words and character n-grams), as config.yml does."""
+    from rasa.engine.graph import ExecutionContext
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    (tmp_path / name).mkdir()
+    storage = LocalModelStorage(tmp_path / name)
+    tokenizer = FoldingTokenizer.create(FoldingTokenizer.get_default_config(), storage,
+                                        Resource(f"{name}_tok"), ExecutionContext(None))
+    data = TrainingData([Message.build(text, intent) for text, intent in texts_and_intents])
+    tokenizer.process_training_data(data)
+    featurizers = []
+    for i, extra in enumerate(({}, {"analyzer": "char_wb", "min_ngram": 2, "max_ngram": 4})):
+        featurizer = CountVectorsFeaturizer.create({**CountVectorsFeaturizer.get_default_config(), **extra},
+                                                   storage, Resource(f"{name}_cv{i}"), ExecutionContext(None))
+        featurizer.train(data)
+        featurizer.process_training_data(data)
+        featurizers.append(featurizer)
+    return storage, tokenizer, featurizers, data
+
+
+def test_sentence_features_only_replaces_the_text_tokens_and_keeps_the_rest(tmp_path):
+    from components.sentence_features import ORIGIN, SentenceFeaturesOnly
+
+    _, _, _, data = _featurized([("does hsg hurt", "hsg_pain"), ("chụp hsg có đau không", "hsg_pain")],
+                                tmp_path, "a")
+    message = data.training_examples[0]
+    before = [(f.attribute, f.type, f.origin) for f in message.features]
+    assert sum(1 for a, t, _ in before if a == "text" and t == "sequence") == 2
+    SentenceFeaturesOnly({"enabled": False}).process([message])
+    assert [(f.attribute, f.type, f.origin) for f in message.features] == before
+    SentenceFeaturesOnly({}).process_training_data(data)
+    sequence = [f for f in message.features if f.attribute == "text" and f.type == "sequence"]
+    assert [(f.origin, f.features.shape) for f in sequence] == [(ORIGIN, (1, 1))]
+    sentence = [f for f in message.features if f.type == "sentence"]
+    assert len(sentence) == 2 and all(f.features.shape[0] == 1 and f.features.nnz > 0 for f in sentence)
+
+
+def test_diet_as_configured_predicts_the_same_without_the_token_features(tmp_path):
+    """The reason the component is valid: config.yml's DIET (no transformer, no entities, no
+    masked LM) never reads the tokens, so the same training gives the same rankings."""
+    from rasa.engine.graph import ExecutionContext
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+    from rasa.shared.utils.io import read_yaml_file
+
+    from components.sentence_features import SentenceFeaturesOnly
+
+    pipeline = read_yaml_file(ROOT / "config.yml")["pipeline"]
+    names = [c["name"] for c in pipeline]
+    assert names.index("components.sentence_features.SentenceFeaturesOnly") < names.index("DIETClassifier")
+    diet_config = dict(pipeline[names.index("DIETClassifier")])
+    assert diet_config.get("number_of_transformer_layers") == 0
+    assert diet_config.get("entity_recognition") is False
+    assert not diet_config.get("use_masked_language_model", False)
+
+    rows = [(t, "hsg_pain") for t in ("does hsg hurt", "is it painful", "chụp hsg có đau không",
+                                      "chup co dau ko", "how much pain")]
+    rows += [(t, "hsg_cost") for t in ("how much does hsg cost", "what is the price", "chụp hsg bao nhiêu tiền",
+                                       "chi phi chup hsg", "gia bao nhieu")]
+    rows += [(t, "hsg_timing") for t in ("which day of my cycle", "when should i book", "chụp ngày nào",
+                                         "sau sach kinh may ngay", "best time for hsg")]
+    questions = ["does it hurt much", "bao nhiêu tiền vậy", "nen chup ngay nao", "how long"]
+    rankings = []
+    for name, keep in (("with", False), ("without", True)):
+        storage, tokenizer, featurizers, data = _featurized(rows, tmp_path, name)
+        if keep:
+            SentenceFeaturesOnly({}).process_training_data(data)
+        config = {**DIETClassifier.get_default_config(),
+                  **{k: v for k, v in diet_config.items() if k != "name"}, "epochs": 5}
+        diet = DIETClassifier.create(config, storage, Resource(f"{name}_diet"), ExecutionContext(None))
+        diet.train(data)
+        messages = [Message(data={"text": q}) for q in questions]
+        tokenizer.process(messages)
+        for featurizer in featurizers:
+            featurizer.process(messages)
+        if keep:
+            SentenceFeaturesOnly({}).process(messages)
+        diet.process(messages)
+        rankings.append([[(r["name"], round(r["confidence"], 4)) for r in m.get("intent_ranking")]
+                         for m in messages])
+    assert rankings[0] == rankings[1]
