@@ -160,6 +160,39 @@ def _split_on_joiners(chunk: Text) -> List[Text]:
     return [chunk]
 
 
+# A question that points back at what was just told and names nothing itself: "Is that
+# normal?", "should I be worried?", "có sao không ạ?", "vậy có bình thường không bác sĩ?" (folded,
+# with the person and the polite endings around it). Read alone it has no topic; it is read with
+# the sentence before it, which says what "that" is.
+_POINTS_BACK = re.compile(
+    r"^(?:(?:so|but|and|then|ok|okay|hmm|doctor)\s+)*(?:"
+    r"(?:is|was|are|were) (?:that|this|it|these|those|all this|all that)(?: still| all| really)?"
+    r" (?:normal|ok|okay|alright|all right|fine|a problem|bad|serious|common|expected|usual|"
+    r"dangerous|concerning|something to worry about|anything to worry about|a concern|"
+    r"a bad sign|a good sign|something serious)"
+    r"|should (?:i|we|she) (?:be )?(?:worried|worry|concerned|be concerned|scared|panic)"
+    r"|do (?:i|we|she) need to (?:worry|be worried|be concerned)"
+    r"|(?:is there )?anything to worry about|what does (?:that|this|it) mean|what could (?:that|this|it) be"
+    r"|(?:how|what) about (?:that|this)"
+    r")(?: or not| at all)?$"
+    r"|^(?:(?:nhu vay|vay|the|the nay|nhu the|nhu the nay|nhu vay thi|vay thi|cai nay|cai do|"
+    r"tinh trang nay|tinh trang do|hien tuong nay|em|e|minh|toi|chi|chi ay|vo em|co ay|"
+    r"bac si|bac si oi|cho em hoi)\s+)*"
+    r"(?:co sao|sao|co sao khong|co binh thuong khong|binh thuong khong|co phai binh thuong khong|"
+    r"la binh thuong khong|co van de gi khong|co van de khong|co nguy hiem khong|nguy hiem khong|"
+    r"co can lo khong|can lo khong|co phai lo khong|co dang lo khong|co lo khong|"
+    r"co can di kham(?: lai)? khong|co phai di kham(?: lai)? khong|can di kham(?: lai)? khong|"
+    r"la bi gi|la bi sao|la sao|la the nao|bi lam sao|co bi lam sao khong|co bi sao khong|"
+    r"co anh huong gi khong|co anh huong khong|co sao khong vay|duoc khong|on khong|co on khong)"
+    r"(?:\s+(?:a|ah|nha|nhe|vay|the|bac si|a bac si|bac si oi|chi|ban|ad|ha|nhi|khong))*$"
+)
+
+
+def points_back(text: Text) -> bool:
+    """Is this question about what the sentence before it told ("is that normal?")?"""
+    return bool(_POINTS_BACK.search(cue_text(text).strip()))
+
+
 def question_parts(text: Text) -> List[Tuple[Text, bool]]:
     """The questions a message asks, in order, as (text, clearly_asked) pairs.
 
@@ -168,6 +201,8 @@ def question_parts(text: Text) -> List[Tuple[Text, bool]]:
     story and are dropped. A sentence that ends with "?" but has no asking piece is a question as
     a whole. `clearly_asked` is False for a question found only by a final particle such as
     "không"/"chưa", which a statement can end with too ("cưới 3 năm vẫn chưa").
+    A question that only points back ("Is that normal?", "có sao không ạ?") is read with the
+    sentence before it (`points_back`).
     Empty when the message is one question as a whole or asks nothing: then the whole message
     is what the classifier reads.
     """
@@ -182,14 +217,27 @@ def question_parts(text: Text) -> List[Tuple[Text, bool]]:
             questions.append([", ".join(p.text for p in sentence), True])
 
     previous_asked = False
+    told: List[Text] = []  # the sentences told since the last question, as told
     for piece in pieces:
         if piece.sentence_start:
             close_sentence()
+            if sentence and not any(p.asks for p in sentence):
+                told.append(", ".join(p.text for p in sentence))
+            elif sentence:
+                told = []
             sentence = []
             previous_asked = False
         sentence.append(piece)
         if piece.asks:
-            questions.append([piece.text, _clearly_asks(piece)])
+            earlier = sentence[:-1]
+            if any(p.asks for p in earlier):  # "does it hurt, and is that normal?": left alone
+                before = ""
+            else:
+                before = ". ".join(told + [", ".join(p.text for p in earlier)] if earlier else told)
+            question = piece.text
+            if before and points_back(piece.text):
+                question = before + ". " + piece.text
+            questions.append([question, _clearly_asks(piece)])
             previous_asked = True
         elif previous_asked:
             questions[-1][0] += ", " + piece.text

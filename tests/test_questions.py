@@ -5,7 +5,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from components.guard import CURRENT_SYMPTOM
 from components.multi_question import PART_OF, QuestionCombiner, QuestionSplitter
-from components.questions import MAX_PARTS, asks_something, question_parts
+from components.questions import MAX_PARTS, asks_something, points_back, question_parts
 
 
 def texts(message):
@@ -39,8 +39,16 @@ def texts(message):
     ("Will it hurt, I have a low pain threshold", []),  # one question with its context
     ("Does it hurt? I have a low pain threshold, any tips", ["Does it hurt", "any tips"]),
     ("My temperature is 38.5 since this morning, is that normal?", []),  # too short a story
-    ("My temperature has been 38.5 since this morning, I had the HSG on Monday, is that normal?",
-     ["is that normal"]),
+    # a question that only points back is read with what it points at: here the whole message
+    ("My temperature has been 38.5 since this morning, I had the HSG on Monday, is that normal?", []),
+    ("Sau chụp em ra dịch màu nâu, hơi dính, không có mùi. Em có cần lo không ạ?", []),
+    ("chup voi trung dc 2 hom r, van ra mau lam tam, k sot k dau. bt ko bs? thu 2 e di lam dc chua",
+     ["chup voi trung dc 2 hom r, van ra mau lam tam, k sot k dau. bt ko bs", "thu 2 e di lam dc chua"]),
+    ("Had my HSG this morning, cramps like day 1 of my period. No fever. Is that normal? "
+     "And can I take ibuprofen?", ["Had my HSG this morning, cramps like day 1 of my period. No fever. "
+                                   "Is that normal", "And can I take ibuprofen"]),
+    # ... but not at an earlier question ("that" is its answer)
+    ("Does the HSG hurt, and is that normal?", ["Does the HSG hurt", "and is that normal"]),
 ])
 def test_questions_are_found_in_order(message, expected):
     assert texts(message) == expected
@@ -314,3 +322,14 @@ def test_after_a_current_symptom_whether_it_is_normal_is_not_answered():
     calm = combine(classified("...", ranked(("hsg_side_effects", 0.8)), language="en"),
                    classified("is this normal", ranked(("hsg_side_effects", 0.85)), 0, "en"))
     assert [q["intent"]["name"] for q in calm.get("questions")] == ["hsg_side_effects"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Is that normal", True), ("should I be worried", True), ("so is this something to worry about", True),
+    ("có sao không ạ", True), ("vay co sao ko a", True), ("bt ko bs", True), ("Như vậy có bình thường không bác sĩ", True),
+    ("Em có cần lo không ạ", True), ("co can di kham lai ko", True),
+    ("is HSG normal for a 40 year old", False), ("chụp có đau không", False), ("có quan hệ được không", False),
+    ("is it normal to bleed after hsg", False), ("does it hurt", False),
+])
+def test_a_question_that_only_points_back(text, expected):
+    assert points_back(text) is expected
