@@ -337,3 +337,56 @@ def test_diet_as_configured_predicts_the_same_without_the_token_features(tmp_pat
         rankings.append([[(r["name"], round(r["confidence"], 4)) for r in m.get("intent_ranking")]
                          for m in messages])
     assert rankings[0] == rankings[1]
+
+
+def _second_opinion(tmp_path, **config):
+    from rasa.engine.graph import ExecutionContext
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from components.second_opinion import SecondOpinionClassifier
+
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("second_opinion")
+    component = SecondOpinionClassifier.create({**SecondOpinionClassifier.get_default_config(), **config},
+                                               storage, resource, ExecutionContext(None))
+    return component, storage, resource
+
+
+def _diet_said(text, ranking):
+    message = Message(data={"text": text})
+    message.set("intent", dict(name=ranking[0][0], confidence=ranking[0][1]))
+    message.set("intent_ranking", [{"name": n, "confidence": c} for n, c in ranking])
+    return message
+
+
+def test_second_opinion_averages_its_ranking_with_diets_and_survives_a_reload(tmp_path):
+    from rasa.engine.graph import ExecutionContext
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from components.second_opinion import SecondOpinionClassifier
+
+    component, storage, resource = _second_opinion(tmp_path, weight=0.5)
+    rows = [(t, "hsg_pain") for t in ("does hsg hurt", "is it painful", "chup co dau khong", "dau lam khong")]
+    rows += [(t, "hsg_cost") for t in ("how much does it cost", "price of hsg", "bao nhieu tien", "chi phi chup")]
+    component.train(TrainingData([Message.build(text, intent) for text, intent in rows]))
+    loaded = SecondOpinionClassifier.load(component.config, storage, resource, ExecutionContext(None))
+    # DIET unsure between the two; the second model reads "dau" (pain) and tips the balance
+    [message] = loaded.process([_diet_said("chup hsg co dau khong", [("hsg_cost", 0.52), ("hsg_pain", 0.48)])])
+    ranking = message.get("intent_ranking")
+    assert message.get("intent")["name"] == "hsg_pain" == ranking[0]["name"]
+    assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-6
+    assert 0.48 < ranking[0]["confidence"] < 1.0
+    # where both agree the confidence stays high
+    [message] = loaded.process([_diet_said("how much is the hsg", [("hsg_cost", 0.9), ("hsg_pain", 0.1)])])
+    assert message.get("intent")["name"] == "hsg_cost" and message.get("intent")["confidence"] > 0.6
+
+
+def test_second_opinion_with_weight_zero_leaves_diets_ranking(tmp_path):
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    component, _, _ = _second_opinion(tmp_path, weight=0)
+    component.train(TrainingData([Message.build(t, i) for t, i in (("a b", "x"), ("c d", "y"))]))
+    ranking = [("hsg_cost", 0.52), ("hsg_pain", 0.48)]
+    [message] = component.process([_diet_said("chup hsg co dau khong", ranking)])
+    assert [(r["name"], r["confidence"]) for r in message.get("intent_ranking")] == ranking
