@@ -98,6 +98,28 @@ def is_worry(text: Text) -> bool:
     return bool(_WORRY.search(" ".join(re.findall(r"[\w°]+", fold(text)))))
 
 
+# Bleeding said to be light by the measure the clinicians named (a pad soaked in an hour or less
+# is urgent): a pad lasting two hours or more, or a panty liner ("changing my pad every 3-4
+# hours", "4 tiếng mới phải thay băng", "chỉ thấm băng vệ sinh hằng ngày"). Folded text.
+_LIGHT_BLEEDING = re.compile(
+    r"\b(?:every|each|once every|moi|cu|khoang|tam)\s+(?:[2-9]|1[0-2])(?:\s*(?:to|den|toi|or|hay)?\s*\d+)?"
+    r"\s*(?:hours?|hrs?|h|tieng|gio)\b"
+    r"|\b(?:[2-9]|1[0-2])(?:\s*(?:to|den|toi)?\s*\d+)?\s*(?:hours?|hrs?|tieng|gio)\s+(?:moi\s+|thi\s+|la\s+)?"
+    r"(?:phai\s+)?(?:thay|change)"
+    r"|\b(?:panty ?liners?|liners?|bang ve sinh hang ngay|bvs hang ngay|bang hang ngay|mieng lot)\b"
+)
+_SOAKED = re.compile(
+    r"\b(?:soak\w*|through|gush\w*|ha?emorrhag\w*|clots?|uot dam|tham dam|uot het|o at|bang huyet|"
+    r"khong cam|ko cam|in an hour|in 1 hour|1 tieng|mot tieng|moi tieng|every hour|hourly)\b"
+)
+
+
+def _light_bleeding(folded: Text, matches: Sequence[Tuple[Text, Text]]) -> bool:
+    """The only bleeding flag came from a pad count that the message says is light."""
+    return (bool(_LIGHT_BLEEDING.search(folded)) and not _SOAKED.search(folded)
+            and not any(label == TERM_LABEL and flag == "heavy_bleeding" for label, flag in matches))
+
+
 def assess(text: Text, matches: Sequence[Tuple[Text, Text]]) -> Assessment:
     """Decide whether a message reports a current severe symptom.
 
@@ -105,10 +127,12 @@ def assess(text: Text, matches: Sequence[Tuple[Text, Text]]) -> Assessment:
         text: the user's message.
         matches: (label, flag id) of the red-flag spans the EntityRuler found in it.
     """
+    folded = " ".join(re.findall(r"[\w°]+", fold(text)))
+    if any(flag == "heavy_bleeding" for _, flag in matches) and _light_bleeding(folded, matches):
+        matches = [m for m in matches if m[1] != "heavy_bleeding"]
     flags = sorted({flag for _, flag in matches})
     if not flags:
         return Assessment(False)
-    folded = " ".join(re.findall(r"[\w°]+", fold(text)))
     if _NOW.search(folded) or _MEASURE.search(folded):
         return Assessment(True, flags, "happening now")
     if _WORRY.search(folded):

@@ -116,3 +116,21 @@ def test_a_broken_red_flag_file_is_refused(tmp_path):
 ])
 def test_a_denied_symptom_is_not_an_emergency_and_the_others_still_are(check, text, urgent):
     assert check(text).urgent is urgent
+
+
+@pytest.mark.parametrize("text, urgent", [
+    # a pad soaked in an hour or less is urgent; one lasting hours, or a panty liner, is not
+    ("Some red bleeding since the test, like a light period day, I'm changing my pad every 3-4 hours. Is that ok?",
+     False),
+    ("Em ra máu đỏ tươi sau chụp, giống ngày kinh ít, khoảng 4 tiếng mới phải thay băng một lần. Có cần lo không ạ?",
+     False),
+    ("Chụp được 2 ngày mà em vẫn ra ít máu hồng, chỉ thấm băng vệ sinh hằng ngày thôi. Có sao không?", False),
+    ("e chup xong ra mau, cu 3 tieng thay bang 1 lan, vay co bt ko", False),
+    ("I've been changing pads every hour since the test", True),
+    ("I've soaked through a pad every 2 hours since this morning", True),
+    ("em đang ra máu nhiều, 3 tiếng thay băng một lần", True),  # "ra máu nhiều" said
+    ("ra máu ướt đẫm băng, cứ 2 tiếng phải thay", True),
+    ("em thay 3 băng trong 1 tiếng", True),
+])
+def test_bleeding_said_to_be_light_is_not_an_emergency(check, text, urgent):
+    assert check(text).urgent is urgent
