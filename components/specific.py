@@ -33,14 +33,14 @@ from typing import Any, Dict, List, Optional, Text
 import joblib
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline, make_union
 
-from components.multi_question import PART_OF, QUESTIONS, _language
+from components.multi_question import FALLBACK_INTENT, PART_OF, QUESTIONS, _language
 from components.stateless import LearnedComponent
 from components.text import canonical_text
 
@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 GENERAL = "general"
 SPECIFIC = "specific"
 SPECIFIC_RANKING = "specific_ranking"
+# Set on a question whose topic a specific answer decided (see `rescue_threshold`).
+RESCUED = "rescued_by_specific"
 
 
 def example_specific(message: Message) -> Optional[Text]:
@@ -89,6 +91,12 @@ class SpecificAnswerSelector(LearnedComponent):
             "question_weight": 0.6,
             # a topic needs at least this many examples of a specific answer to learn it
             "min_examples": 3,
+            # A question the combiner left unclear between topics ("i have hypothyroidism, is
+            # the contrast dye safe?": contraindications 0.51, contrast 0.49) is answered when
+            # one of its two likeliest topics, with at least `rescue_min_topic` confidence, has a
+            # specific answer that fits it with at least this probability. None: never.
+            "rescue_threshold": None,
+            "rescue_min_topic": 0.25,
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -141,20 +149,16 @@ class SpecificAnswerSelector(LearnedComponent):
                 continue
             questions = message.get(QUESTIONS) or []
             language = _language(message)
+            whole = canonical_text(message.get(TEXT) or "") if len(questions) == 1 else ""
             for question in questions:
                 topic = (question.get("intent") or {}).get("name")
+                if topic == FALLBACK_INTENT:
+                    self._rescue(question, whole)
+                    topic = (question.get("intent") or {}).get("name")
                 model = self.models.get(topic)
                 if model is None:
                     continue
-                text = canonical_text(question.get("text") or "")
-                probabilities = self._probabilities(model, text)
-                whole = canonical_text(message.get(TEXT) or "") if len(questions) == 1 else ""
-                if whole and whole != text:
-                    context = self._probabilities(model, whole)
-                    probabilities = {k: self.question_weight * v
-                                     + (1 - self.question_weight) * context.get(k, 0.0)
-                                     for k, v in probabilities.items()}
-                ranking = sorted(probabilities.items(), key=lambda kv: -kv[1])
+                ranking = self._ranking(model, question, whole)
                 best, confidence = ranking[0]
                 chosen = best if best != GENERAL and confidence >= self.threshold(language) else None
                 question[SPECIFIC] = {"name": chosen, "confidence": round(confidence, 4)}
@@ -162,7 +166,52 @@ class SpecificAnswerSelector(LearnedComponent):
                                               for k, v in ranking[:3]]
             if questions:
                 message.set(QUESTIONS, questions, add_to_output=True)
+                self._lead_with_rescued(message, questions)
         return messages
+
+    def _ranking(self, model, question: Dict[Text, Any], whole: Text) -> List[tuple]:
+        """The topic's specific answers (and "general") for a question, likeliest first."""
+        text = canonical_text(question.get("text") or "")
+        probabilities = self._probabilities(model, text)
+        if whole and whole != text:
+            context = self._probabilities(model, whole)
+            probabilities = {k: self.question_weight * v
+                             + (1 - self.question_weight) * context.get(k, 0.0)
+                             for k, v in probabilities.items()}
+        return sorted(probabilities.items(), key=lambda kv: -kv[1])
+
+    def _rescue(self, question: Dict[Text, Any], whole: Text) -> None:
+        """An unclear question gets the topic of a specific answer that clearly fits it."""
+        threshold = self.config.get("rescue_threshold")
+        if threshold is None:
+            return
+        best = None
+        for candidate in (question.get(INTENT_RANKING_KEY) or [])[:2]:
+            model = self.models.get(candidate.get("name"))
+            if model is None or candidate.get("confidence", 0.0) < self.config["rescue_min_topic"]:
+                continue
+            name, probability = self._ranking(model, question, whole)[0]
+            if name != GENERAL and probability >= float(threshold) and (
+                    best is None or probability > best[1]):
+                best = (candidate, probability)
+        if best is not None:
+            candidate, _ = best
+            question[INTENT] = {"name": candidate["name"], "confidence": candidate["confidence"]}
+            question[RESCUED] = True
+
+    @staticmethod
+    def _lead_with_rescued(message: Message, questions: List[Dict[Text, Any]]) -> None:
+        """A message left unclear as a whole is led by its first rescued question."""
+        if (message.get(INTENT) or {}).get("name") != FALLBACK_INTENT:
+            return
+        rescued = next((q for q in questions if q.get(RESCUED)), None)
+        if rescued is None:
+            return
+        lead = dict(rescued[INTENT])
+        ranking = [lead] + [r for r in message.get(INTENT_RANKING_KEY) or []
+                            if r.get("name") not in (lead["name"], FALLBACK_INTENT)]
+        message.set(INTENT, lead, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
     @staticmethod
     def _probabilities(model, text: Text) -> Dict[Text, float]:

@@ -390,3 +390,40 @@ def test_second_opinion_with_weight_zero_leaves_diets_ranking(tmp_path):
     ranking = [("hsg_cost", 0.52), ("hsg_pain", 0.48)]
     [message] = component.process([_diet_said("chup hsg co dau khong", ranking)])
     assert [(r["name"], r["confidence"]) for r in message.get("intent_ranking")] == ranking
+
+
+def _unclear(text, ranking, language="en"):
+    message = Message(data={"text": text, "entities": [{"entity": "language", "value": language}]})
+    ranked = [{"name": n, "confidence": c} for n, c in ranking]
+    message.set("intent", {"name": "nlu_fallback", "confidence": 0.5})
+    message.set("intent_ranking", [{"name": "nlu_fallback", "confidence": 0.5}] + ranked)
+    message.set("questions", [{"text": text, "intent": {"name": "nlu_fallback", "confidence": ranking[0][1]},
+                               "intent_ranking": ranked}])
+    return message
+
+
+def test_an_unclear_question_that_a_specific_answer_clearly_fits_gets_it_and_leads(tmp_path):
+    selector, _, _ = _selector(tmp_path, thresholds={"en": 0.4, "vi": 0.4}, rescue_threshold=0.5)
+    selector.train(_training_data())
+    [message] = selector.process([_unclear("how long does the test take?",
+                                           [("hsg_pain", 0.46), ("hsg_procedure", 0.41)])])
+    question = message.get("questions")[0]
+    assert question["intent"] == {"name": "hsg_procedure", "confidence": 0.41}
+    assert question["specific"]["name"] == "duration" and question["rescued_by_specific"]
+    assert message.get("intent")["name"] == "hsg_procedure"
+    assert [r["name"] for r in message.get("intent_ranking")][:2] == ["hsg_procedure", "hsg_pain"]
+
+
+@pytest.mark.parametrize("config, ranking", [
+    ({"rescue_threshold": None}, [("hsg_pain", 0.46), ("hsg_procedure", 0.41)]),   # off
+    ({"rescue_threshold": 0.5}, [("hsg_pain", 0.46), ("hsg_procedure", 0.2)]),    # topic too unlikely
+    ({"rescue_threshold": 0.5}, [("hsg_pain", 0.46), ("hsg_cost", 0.3), ("hsg_procedure", 0.2)]),  # not top 2
+    ({"rescue_threshold": 0.99}, [("hsg_pain", 0.46), ("hsg_procedure", 0.41)]),   # answer does not fit well
+])
+def test_an_unclear_question_stays_unclear_without_a_fitting_specific_answer(tmp_path, config, ranking):
+    selector, _, _ = _selector(tmp_path, thresholds={"en": 0.4, "vi": 0.4}, **config)
+    selector.train(_training_data())
+    [message] = selector.process([_unclear("how long does the test take?", ranking)])
+    assert message.get("questions")[0]["intent"]["name"] == "nlu_fallback"
+    assert "specific" not in message.get("questions")[0]
+    assert message.get("intent")["name"] == "nlu_fallback"
