@@ -21,22 +21,11 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline, make_union
-
+from components.specific import tfidf_classifier
 from components.stateless import LearnedComponent
 from components.text import canonical_text
 
 logger = logging.getLogger(__name__)
-
-
-def _model(c: float):
-    features = make_union(
-        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1),
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
-    )
-    return make_pipeline(features, LogisticRegression(C=c, max_iter=3000))
 
 
 @DefaultV1Recipe.register(
@@ -76,7 +65,7 @@ class SecondOpinionClassifier(LearnedComponent):
         labels = [e.get(INTENT) for e in examples]
         self.learned = None
         if len(set(labels)) > 1 and float(self.config["weight"]) > 0:
-            self.learned = _model(float(self.config["C"])).fit(texts, labels)
+            self.learned = tfidf_classifier(float(self.config["C"])).fit(texts, labels)
         return self.save()
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -63,14 +63,14 @@ def example_specific(message: Message) -> Optional[Text]:
     return None
 
 
-def _model():
-    # Words (with accents folded and chat abbreviations expanded, as the NLU tokenizer does)
-    # and character n-grams (typos, run-together words).
+def tfidf_classifier(c: float = 10.0):
+    """Words (with accents folded and chat abbreviations expanded, as the NLU tokenizer does)
+    and character n-grams (typos, run-together words), then a logistic regression."""
     features = make_union(
         TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1),
         TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2),
     )
-    return make_pipeline(features, LogisticRegression(C=10.0, max_iter=3000))
+    return make_pipeline(features, LogisticRegression(C=c, max_iter=3000))
 
 
 @DefaultV1Recipe.register(
@@ -133,7 +133,7 @@ class SpecificAnswerSelector(LearnedComponent):
                 continue
             texts = [text for text, _ in rows]
             labels = [label if label in learnable else GENERAL for _, label in rows]
-            model = _model()
+            model = tfidf_classifier()
             model.fit(texts, labels)
             self.learned[topic] = model
             logger.info("Specific answers of %s: %d learned from %d examples",
