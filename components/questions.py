@@ -233,7 +233,8 @@ def question_parts(text: Text) -> List[Tuple[Text, bool]]:
             if any(p.asks for p in earlier):  # "does it hurt, and is that normal?": left alone
                 before = ""
             else:
-                before = ". ".join(told + [", ".join(p.text for p in earlier)] if earlier else told)
+                this_sentence = [", ".join(p.text for p in earlier)] if earlier else []
+                before = ". ".join(told + this_sentence)
             question = piece.text
             if before and points_back(piece.text):
                 question = before + ". " + piece.text

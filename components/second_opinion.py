@@ -11,27 +11,23 @@ message and each question `QuestionSplitter` found) and rewrites `intent` and `i
 Measured with `make eval` (the note of issue 12 has the figures); `weight: 0` (or removing the
 component) gives DIET's ranking unchanged.
 """
-import logging
-from pathlib import Path
 from typing import Any, Dict, List, Text
 
-import joblib
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from components.specific import tfidf_classifier
-from components.stateless import LearnedComponent
-from components.text import canonical_text
 
-logger = logging.getLogger(__name__)
+from components.specific import tfidf_classifier
+from components.stateless import JoblibComponent
+from components.text import canonical_text
 
 
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
 )
-class SecondOpinionClassifier(LearnedComponent):
+class SecondOpinionClassifier(JoblibComponent):
     """Mixes a TF-IDF + logistic regression ranking into DIET's."""
 
     FILE = "second_opinion.joblib"
@@ -50,14 +46,6 @@ class SecondOpinionClassifier(LearnedComponent):
     @staticmethod
     def empty() -> Any:
         return None
-
-    @staticmethod
-    def read(path: Path) -> Any:
-        return joblib.load(path)
-
-    @staticmethod
-    def write(path: Path, learned: Any) -> None:
-        joblib.dump(learned, path)
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = training_data.intent_examples

@@ -21,7 +21,6 @@ one constant feature in their place. `enabled: false` keeps every feature (stock
 behaviour). Only valid before a DIET that never reads the tokens: no transformer layer, no
 entity recognition, no masked language model; tests/test_components.py checks config.yml.
 """
-import logging
 from typing import Any, Dict, List, Text
 
 import numpy as np
@@ -35,8 +34,6 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SEQUENCE, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-
-logger = logging.getLogger(__name__)
 
 ORIGIN = "SentenceFeaturesOnly"
 ONE_TOKEN = np.ones((1, 1), dtype=np.float32)

@@ -17,7 +17,9 @@ which specific answer an example asks, or none ("general": the topic's other exa
 It runs last, after `QuestionCombiner`, on each question the combiner found: a question whose
 topic has specific answers gets `specific` = `{"name", "confidence"}` (name None when no specific
 answer reaches the threshold of the message's language, or the general answer wins) and
-`specific_ranking` (the three likeliest, "general" included) for `make eval`'s sweep.
+`specific_ranking` (the three likeliest, "general" included) for `make eval`'s sweep. With
+`rescue_threshold` set, a question the combiner left unclear between two topics takes the topic
+one of whose specific answers clearly fits it, and leads the message if nothing else did.
 
 Why not Rasa's ResponseSelector: it has no "none of these" class (it always picks a response of
 the retrieval intent; a general question must still get the general answer), it needs every
@@ -30,7 +32,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
-import joblib
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
@@ -41,7 +42,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline, make_union
 
 from components.multi_question import FALLBACK_INTENT, PART_OF, QUESTIONS, _language
-from components.stateless import LearnedComponent
+from components.stateless import JoblibComponent
 from components.text import canonical_text
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ def tfidf_classifier(c: float = 10.0):
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
 )
-class SpecificAnswerSelector(LearnedComponent):
+class SpecificAnswerSelector(JoblibComponent):
     """Per topic, the specific answer each question asks, or none."""
 
     FILE = "specific.joblib"
@@ -103,14 +104,6 @@ class SpecificAnswerSelector(LearnedComponent):
         super().__init__(*args, **kwargs)
         self.thresholds = dict(self.config["thresholds"])
         self.question_weight = float(self.config["question_weight"])
-
-    @staticmethod
-    def read(path: Path) -> Dict[Text, Any]:
-        return joblib.load(path)
-
-    @staticmethod
-    def write(path: Path, learned: Dict[Text, Any]) -> None:
-        joblib.dump(learned, path)
 
     @property
     def models(self) -> Dict[Text, Any]:
@@ -152,13 +145,12 @@ class SpecificAnswerSelector(LearnedComponent):
             whole = canonical_text(message.get(TEXT) or "") if len(questions) == 1 else ""
             for question in questions:
                 topic = (question.get("intent") or {}).get("name")
-                if topic == FALLBACK_INTENT:
-                    self._rescue(question, whole)
-                    topic = (question.get("intent") or {}).get("name")
-                model = self.models.get(topic)
-                if model is None:
-                    continue
-                ranking = self._ranking(model, question, whole)
+                ranking = self._rescue(question, whole) if topic == FALLBACK_INTENT else None
+                if ranking is None:
+                    model = self.models.get(topic)
+                    if model is None:
+                        continue
+                    ranking = self._ranking(model, question, whole)
                 best, confidence = ranking[0]
                 chosen = best if best != GENERAL and confidence >= self.threshold(language) else None
                 question[SPECIFIC] = {"name": chosen, "confidence": round(confidence, 4)}
@@ -180,24 +172,28 @@ class SpecificAnswerSelector(LearnedComponent):
                              for k, v in probabilities.items()}
         return sorted(probabilities.items(), key=lambda kv: -kv[1])
 
-    def _rescue(self, question: Dict[Text, Any], whole: Text) -> None:
-        """An unclear question gets the topic of a specific answer that clearly fits it."""
+    def _rescue(self, question: Dict[Text, Any], whole: Text) -> Optional[List[tuple]]:
+        """An unclear question gets the topic of a specific answer that clearly fits it; returns
+        that topic's ranking of its answers, or None (the question stays unclear)."""
         threshold = self.config.get("rescue_threshold")
         if threshold is None:
-            return
-        best = None
+            return None
+        best = None  # (candidate topic, its ranking)
         for candidate in (question.get(INTENT_RANKING_KEY) or [])[:2]:
             model = self.models.get(candidate.get("name"))
             if model is None or candidate.get("confidence", 0.0) < self.config["rescue_min_topic"]:
                 continue
-            name, probability = self._ranking(model, question, whole)[0]
+            ranking = self._ranking(model, question, whole)
+            name, probability = ranking[0]
             if name != GENERAL and probability >= float(threshold) and (
-                    best is None or probability > best[1]):
-                best = (candidate, probability)
-        if best is not None:
-            candidate, _ = best
-            question[INTENT] = {"name": candidate["name"], "confidence": candidate["confidence"]}
-            question[RESCUED] = True
+                    best is None or probability > best[1][0][1]):
+                best = (candidate, ranking)
+        if best is None:
+            return None
+        candidate, ranking = best
+        question[INTENT] = {"name": candidate["name"], "confidence": candidate["confidence"]}
+        question[RESCUED] = True
+        return ranking
 
     @staticmethod
     def _lead_with_rescued(message: Message, questions: List[Dict[Text, Any]]) -> None:

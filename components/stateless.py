@@ -78,3 +78,19 @@ class LearnedComponent(GraphComponent):
     @staticmethod
     def write(path: Path, learned: Any) -> None:
         raise NotImplementedError
+
+
+class JoblibComponent(LearnedComponent):
+    """A learned component whose learned value (scikit-learn models) is kept with joblib."""
+
+    @staticmethod
+    def read(path: Path) -> Any:
+        import joblib
+
+        return joblib.load(path)
+
+    @staticmethod
+    def write(path: Path, learned: Any) -> None:
+        import joblib
+
+        joblib.dump(learned, path)
